@@ -1,0 +1,34 @@
+// Lint is a cheap guard for the design rules: time and randomness are
+// injected (src/time, src/util/ids.ts), so lease expiry and schedulers can be
+// tested with a manual clock instead of sleeps.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const rawTimeAndRandom = [
+  { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Use the injected Clock (src/time/clock.ts).' },
+  { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Use the injected Clock (src/time/clock.ts).' },
+  { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'Use the injected IdSource (src/util/ids.ts).' },
+  { selector: "CallExpression[callee.name='setTimeout']", message: 'Use clock.sleep() or the Clock timer helpers.' },
+  { selector: "CallExpression[callee.name='setInterval']", message: 'Use clock.sleep() loops.' },
+];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.replay/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/time/system-clock.ts', 'src/util/ids.ts'],
+    rules: { 'no-restricted-syntax': ['error', ...rawTimeAndRandom] },
+  },
+  {
+    files: ['bin/**/*.js', 'test/**/*.mjs', 'scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
+  },
+);

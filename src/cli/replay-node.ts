@@ -1,0 +1,9 @@
+import { Command } from 'commander';
+import { runCli } from './run-cli.js';
+import { version } from './version.js';
+
+const program = new Command('replay-node')
+  .description('A replay host: claims intervals of a run through leases in the shared store and replays them.')
+  .version(version);
+
+await runCli(program);

@@ -1,0 +1,9 @@
+import { Command } from 'commander';
+import { runCli } from './run-cli.js';
+import { version } from './version.js';
+
+const program = new Command('replay-observer')
+  .description('A read-only live status view of replay runs, built from the store and gossip.')
+  .version(version);
+
+await runCli(program);
