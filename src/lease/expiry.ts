@@ -1,0 +1,81 @@
+import type { Clock } from '../time/clock.js';
+import type { LeaseSnapshot } from './lease.js';
+
+/**
+ * The expiry judge (design §3, "no clock sync needed"). A `held` lease is
+ * expired only when
+ *   1. its ETag has not changed for longer than its TTL, measured on THIS
+ *      observer's monotonic clock from the first time it saw that ETag (the
+ *      DynamoDB lock client rule), or
+ *   2. the store's own clock says so: the response's `storeDate` minus the
+ *      object's `lastModified` exceeds the TTL plus a margin (both stamps
+ *      come from the store, so no client clock is involved; the margin
+ *      covers S3's one-second timestamp resolution and gateways whose clocks
+ *      differ slightly).
+ * The holder's wall-clock fields (`renewedAt`...) are never consulted. A
+ * `released` lease is claimable at once; `done` and `failed` never are.
+ *
+ * One judge per node, kept across reads: rule 1 needs memory. It holds one
+ * small entry per lease key seen.
+ */
+export interface ExpiryOptions {
+  /** TTL for a lease whose record is unreadable (corrupt); use the run's lease TTL. */
+  fallbackTtlMs: number;
+  /** Extra time the store-clock rule waits beyond the TTL. Default 2000 ms. */
+  storeClockMarginMs?: number;
+  /** Set false for a store whose clock cannot be trusted; then only rule 1 applies. Default true. */
+  useStoreClock?: boolean;
+}
+
+export type ExpiryVerdict =
+  | { claimable: true; why: 'absent' | 'released' | 'observer-clock' | 'store-clock' }
+  /** `waitMs`: how long, on this observer's clock, until rule 1 would call it expired if the ETag stays the same. */
+  | { claimable: false; why: 'held'; waitMs: number }
+  | { claimable: false; why: 'done' | 'failed' };
+
+export class ExpiryJudge {
+  private readonly firstSeen = new Map<string, { etag: string; at: number }>();
+  private readonly marginMs: number;
+  private readonly useStoreClock: boolean;
+
+  constructor(
+    private readonly clock: Pick<Clock, 'monotonic'>,
+    private readonly options: ExpiryOptions,
+  ) {
+    this.marginMs = options.storeClockMarginMs ?? 2_000;
+    this.useStoreClock = options.useStoreClock ?? true;
+  }
+
+  /** Records what a read showed and says whether the lease may be acquired now. */
+  judge(snapshot: LeaseSnapshot | undefined): ExpiryVerdict {
+    if (!snapshot) return { claimable: true, why: 'absent' };
+    const state = snapshot.record?.state ?? 'held';
+    if (state === 'released') return { claimable: true, why: 'released' };
+    if (state === 'done' || state === 'failed') return { claimable: false, why: state };
+
+    const ttlMs = snapshot.record?.ttlMs ?? this.options.fallbackTtlMs;
+    let seen = this.firstSeen.get(snapshot.key);
+    if (!seen || seen.etag !== snapshot.etag) {
+      // `seenAt` is when the response arrived: the version cannot have landed later than that.
+      seen = { etag: snapshot.etag, at: snapshot.seenAt };
+      this.firstSeen.set(snapshot.key, seen);
+    }
+    const unchangedFor = this.clock.monotonic() - seen.at;
+    if (unchangedFor > ttlMs) return { claimable: true, why: 'observer-clock' };
+    if (this.useStoreClock) {
+      const storeAge = snapshot.storeDate.getTime() - snapshot.lastModified.getTime();
+      if (storeAge > ttlMs + this.marginMs) return { claimable: true, why: 'store-clock' };
+    }
+    return { claimable: false, why: 'held', waitMs: ttlMs - unchangedFor + 1 };
+  }
+
+  /** Drops what was remembered about a key (the item is finished or no longer watched). */
+  forget(key: string): void {
+    this.firstSeen.delete(key);
+  }
+
+  /** Number of keys remembered (for tests and metrics). */
+  get size(): number {
+    return this.firstSeen.size;
+  }
+}

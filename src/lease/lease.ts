@@ -1,0 +1,157 @@
+/**
+ * The lease object `runs/<run>/leases/<item>.json` (schema `replay/lease/v1`)
+ * and the types every lease operation shares. The protocol is written down
+ * in docs/protocol.md; the guarantees are design §3.
+ *
+ * Only the operations in this folder write lease objects: claim (create, or
+ * CAS on a released lease), renew, release and take-over (CAS on the ETag
+ * seen). Every write carries a fresh nonce so that an ambiguous outcome can
+ * be decided by reading the object back.
+ */
+import type { Store } from '../store/store.js';
+import type { Clock } from '../time/clock.js';
+import type { IdSource } from '../util/ids.js';
+import type { Logger } from '../util/logger.js';
+import { CorruptObjectError, decodeJson, encodeJson, schemaOf } from '../layout/schema.js';
+import type { RetryPolicy } from './retry.js';
+
+/**
+ * `held`: someone works on the item (live until it expires, see expiry.ts).
+ * `released`: free; anyone may claim it at once (CAS on its ETag).
+ * `done`: the item has its result; never claimed again.
+ * `failed`: the item used up its attempts; never claimed again (an operator
+ * deletes the lease to retry it).
+ */
+export type LeaseState = 'held' | 'released' | 'done' | 'failed';
+
+export interface LeaseRecord {
+  schema: 'replay/lease/v1';
+  run: string;
+  item: string;
+  /** Node id of the holder (for `released`/`done`/`failed`: the last holder). */
+  holder: string;
+  /** Fresh ULID on every write: how a writer recognises its own write after an ambiguous outcome. */
+  nonce: string;
+  /** Fencing number: 1 on the first claim, +1 on every later acquisition (re-claim or take-over), unchanged by renewals. */
+  epoch: number;
+  state: LeaseState;
+  /** How long the lease stays live without a renewal, as written by its holder. */
+  ttlMs: number;
+  /** Acquisitions so far, this one included (carried across re-claims and take-overs). */
+  attempts: number;
+  /** Nodes whose attempt failed: released with `failed`, or found expired at take-over. Its length is the failure count. */
+  failedBy: string[];
+  /** Holder's wall clock, ISO; for people only, never used to judge expiry. */
+  acquiredAt: string;
+  /** Holder's wall clock, ISO; for people only, never used to judge expiry. */
+  renewedAt: string;
+  /** Holder's wall clock when it released or finished, ISO; display only. */
+  releasedAt?: string;
+  /** Why it was released, e.g. `stopping`, `runner-failed: crashed`, `drain`. */
+  reason?: string;
+}
+
+/** A lease object as read from the store, with what the response said about time. */
+export interface LeaseSnapshot {
+  item: string;
+  key: string;
+  etag: string;
+  /** Undefined when the object is not a valid lease (reported, and judged by ETag age alone). */
+  record: LeaseRecord | undefined;
+  /** Why `record` is undefined. */
+  problem?: string;
+  /** Store clock: when the object was written. */
+  lastModified: Date;
+  /** Store clock: when the response was produced. */
+  storeDate: Date;
+  /** Observer's monotonic clock when the response arrived. */
+  seenAt: number;
+}
+
+/** A lease this node holds. Immutable: each renewal returns a new one. */
+export interface HeldLease {
+  run: string;
+  item: string;
+  key: string;
+  etag: string;
+  record: LeaseRecord;
+  /**
+   * Monotonic time when the write that produced `etag` was first sent. No
+   * observer can start counting this version's age before it landed, so the
+   * holder measures its own validity from here (a safe lower bound).
+   */
+  sentAt: number;
+}
+
+/** What lease operations need, and nothing more. */
+export interface LeaseContext {
+  store: Pick<Store, 'get' | 'put'>;
+  clock: Clock;
+  ids: IdSource;
+  run: string;
+  /** This node's id (written as `holder`). */
+  node: string;
+  /** TTL written into claims and renewals. */
+  ttlMs: number;
+  retry?: Partial<RetryPolicy>;
+  logger?: Logger;
+}
+
+export function encodeLease(record: LeaseRecord): string {
+  return encodeJson(record);
+}
+
+const STATES: ReadonlySet<string> = new Set<LeaseState>(['held', 'released', 'done', 'failed']);
+
+/** Parses and checks a stored lease. @throws CorruptObjectError */
+export function decodeLease(key: string, body: Uint8Array | string): LeaseRecord {
+  const r = decodeJson<LeaseRecord>(key, body, 'lease');
+  const bad = (field: string): never => {
+    throw new CorruptObjectError(key, `field "${field}" missing or invalid`);
+  };
+  if (typeof r.holder !== 'string' || r.holder === '') bad('holder');
+  if (typeof r.nonce !== 'string' || r.nonce === '') bad('nonce');
+  if (!Number.isSafeInteger(r.epoch) || r.epoch < 1) bad('epoch');
+  if (typeof r.state !== 'string' || !STATES.has(r.state)) bad('state');
+  if (typeof r.ttlMs !== 'number' || !(r.ttlMs > 0)) bad('ttlMs');
+  if (!Number.isSafeInteger(r.attempts) || r.attempts < 0) bad('attempts');
+  if (!Array.isArray(r.failedBy) || r.failedBy.some((n) => typeof n !== 'string')) bad('failedBy');
+  return r;
+}
+
+/** A fresh record for a first claim. */
+export function newLeaseRecord(ctx: LeaseContext, item: string): LeaseRecord {
+  const at = new Date(ctx.clock.now()).toISOString();
+  return {
+    schema: schemaOf('lease') as 'replay/lease/v1',
+    run: ctx.run,
+    item,
+    holder: ctx.node,
+    nonce: ctx.ids.ulid(),
+    epoch: 1,
+    state: 'held',
+    ttlMs: ctx.ttlMs,
+    attempts: 1,
+    failedBy: [],
+    acquiredAt: at,
+    renewedAt: at,
+  };
+}
+
+/** The record for acquiring over a previous one (re-claim of a released lease, or take-over). */
+export function acquiredOver(ctx: LeaseContext, item: string, previous: LeaseRecord | undefined, failedHolder?: string): LeaseRecord {
+  const fresh = newLeaseRecord(ctx, item);
+  if (!previous) return fresh;
+  const failedBy = failedHolder ? [...previous.failedBy, failedHolder] : [...previous.failedBy];
+  return { ...fresh, epoch: previous.epoch + 1, attempts: previous.attempts + 1, failedBy };
+}
+
+/** What claim and take-over report. `failedWrites` counts conditional writes that lost (the benchmark's "waste"). */
+export type AcquireResult =
+  | { kind: 'won'; how: 'created' | 'reclaimed' | 'took-over'; lease: HeldLease; failedWrites: number }
+  /** Someone holds it and it is not expired yet; `waitMs` is the earliest this observer could judge it expired. */
+  | { kind: 'held'; current: LeaseSnapshot; waitMs: number; failedWrites: number }
+  /** The item is finished (`done`: it has a result; `failed`: out of attempts). */
+  | { kind: 'finished'; state: 'done' | 'failed'; current: LeaseSnapshot; failedWrites: number }
+  /** Another node's write won between our read and our write. */
+  | { kind: 'lost-race'; current: LeaseSnapshot | undefined; failedWrites: number };
