@@ -21,7 +21,7 @@ import type { LeaseSnapshot } from './lease.js';
 export interface ExpiryOptions {
   /** TTL for a lease whose record is unreadable (corrupt); use the run's lease TTL. */
   fallbackTtlMs: number;
-  /** Extra time the store-clock rule waits beyond the TTL. Default 2000 ms. */
+  /** Extra time the store-clock rule waits beyond the TTL. Default 1000 ms (S3 stamps have one-second resolution). */
   storeClockMarginMs?: number;
   /** Set false for a store whose clock cannot be trusted; then only rule 1 applies. Default true. */
   useStoreClock?: boolean;
@@ -42,7 +42,7 @@ export class ExpiryJudge {
     private readonly clock: Pick<Clock, 'monotonic'>,
     private readonly options: ExpiryOptions,
   ) {
-    this.marginMs = options.storeClockMarginMs ?? 2_000;
+    this.marginMs = options.storeClockMarginMs ?? 1_000;
     this.useStoreClock = options.useStoreClock ?? true;
   }
 
