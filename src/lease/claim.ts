@@ -29,7 +29,7 @@ export async function claimLease(ctx: AcquireContext, item: string, options: Cla
   let current = options.known;
   let failedWrites = 0;
   if (!current) {
-    const outcome = await writeLease(ctx, item, newLeaseRecord(ctx, item), create, options.signal);
+    const outcome = await writeLease(ctx, item, newLeaseRecord(ctx, item), create, { signal: options.signal });
     if (outcome.won) {
       ctx.logger?.debug({ item, epoch: 1 }, 'lease created');
       return { kind: 'won', how: 'created', lease: outcome.lease, failedWrites };

@@ -35,7 +35,8 @@ export async function releaseLease(ctx: LeaseContext, lease: HeldLease, options:
     releasedAt: new Date(ctx.clock.now()).toISOString(),
     ...(options.reason ? { reason: options.reason } : {}),
   };
-  const outcome = await writeLease(ctx, lease.item, record, update(lease.etag), options.signal);
+  const own = { holder: lease.record.holder, epoch: lease.record.epoch };
+  const outcome = await writeLease(ctx, lease.item, record, update(lease.etag), { signal: options.signal, own });
   if (outcome.won) return record;
   throw lostError(lease, outcome.current);
 }

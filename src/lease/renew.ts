@@ -20,7 +20,8 @@ export async function renewLease(ctx: LeaseContext, lease: HeldLease, signal?: A
     ttlMs: ctx.ttlMs,
     renewedAt: new Date(ctx.clock.now()).toISOString(),
   };
-  const outcome = await writeLease(ctx, lease.item, record, update(lease.etag), signal);
+  const own = { holder: lease.record.holder, epoch: lease.record.epoch };
+  const outcome = await writeLease(ctx, lease.item, record, update(lease.etag), { signal, own });
   if (outcome.won) return outcome.lease;
   throw lostError(lease, outcome.current);
 }

@@ -30,7 +30,7 @@ export async function takeOverLease(ctx: AcquireContext, snapshot: LeaseSnapshot
   const expiredHolder = previous && previous.state === 'held' ? previous.holder : undefined;
   const record = acquiredOver(ctx, snapshot.item, previous, expiredHolder);
   if (!previous) ctx.logger?.warn({ key: snapshot.key, problem: snapshot.problem }, 'replacing a corrupt lease object');
-  const outcome = await writeLease(ctx, snapshot.item, record, update(snapshot.etag), signal);
+  const outcome = await writeLease(ctx, snapshot.item, record, update(snapshot.etag), { signal });
   if (outcome.won) {
     ctx.judge.forget(snapshot.key);
     const how = previous?.state === 'released' ? 'reclaimed' : 'took-over';

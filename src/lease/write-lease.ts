@@ -5,6 +5,19 @@ import { encodeLease, type HeldLease, type LeaseContext, type LeaseRecord, type 
 import { readLease } from './read-lease.js';
 import { backoff, retryPolicy } from './retry.js';
 
+export interface WriteLeaseOptions {
+  /** Cuts retry backoffs short. */
+  signal?: AbortSignal;
+  /**
+   * For writes by the holder (renew, release): the acquisition we hold. A
+   * read-back showing `held` with the same holder and epoch but another nonce
+   * is one of our own earlier writes whose outcome we never learned (nobody
+   * else writes that epoch: every acquisition raises it), so we retry on its
+   * ETag instead of calling the lease lost.
+   */
+  own?: { holder: string; epoch: number };
+}
+
 export type WriteOutcome =
   | { won: true; lease: HeldLease }
   /** Someone else's write is there (`current`), or the object is gone (`current` undefined after an update). */
@@ -31,10 +44,12 @@ export async function writeLease(
   ctx: LeaseContext,
   item: string,
   record: LeaseRecord,
-  mode: PutMode,
-  signal?: AbortSignal,
+  initialMode: PutMode,
+  options: WriteLeaseOptions = {},
 ): Promise<WriteOutcome> {
-  if (mode.kind === 'overwrite') throw new TypeError('leases are only written conditionally');
+  if (initialMode.kind === 'overwrite') throw new TypeError('leases are only written conditionally');
+  let mode: Exclude<PutMode, { kind: 'overwrite' }> = initialMode;
+  const { signal, own } = options;
   const policy = retryPolicy(ctx.retry);
   const key = runKeys(ctx.run).lease(item);
   const body = encodeLease(record);
@@ -42,9 +57,11 @@ export async function writeLease(
   const sentAt = ctx.clock.monotonic();
   const won = (etag: string): WriteOutcome => ({ won: true, lease: { run: ctx.run, item, key, etag, record, sentAt } });
   let lastError: unknown;
+  let adopted = false;
 
   for (let attempt = 1; attempt <= policy.attempts; attempt++) {
-    if (attempt > 1) await backoff(ctx.clock, ctx.ids, policy, attempt - 1, signal);
+    if (attempt > 1 && !adopted) await backoff(ctx.clock, ctx.ids, policy, attempt - 1, signal);
+    adopted = false;
     try {
       const result = await ctx.store.put(key, body, mode);
       return won(result.etag);
@@ -72,8 +89,19 @@ export async function writeLease(
       throw error;
     }
     if (current?.record?.nonce === record.nonce) return won(current.etag);
+    if (own && mode.kind === 'update' && current?.etag !== mode.etag && isOwn(current, own)) {
+      // An earlier write of ours (a renewal whose answer we never got) landed: still our lease.
+      mode = { kind: 'update', etag: current!.etag };
+      adopted = true; // not contention: retry at once
+      continue;
+    }
     const stillPossible = mode.kind === 'create' ? current === undefined : current?.etag === mode.etag;
     if (!stillPossible) return { won: false, current };
   }
   throw lastError;
+}
+
+function isOwn(current: LeaseSnapshot | undefined, own: { holder: string; epoch: number }): boolean {
+  const r = current?.record;
+  return r !== undefined && r.state === 'held' && r.holder === own.holder && r.epoch === own.epoch;
 }
