@@ -43,6 +43,8 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   private current: HeldLease;
   private running: Promise<unknown> | undefined;
   private stopping: Promise<LeaseRecord | undefined> | undefined;
+  /** A renewal landed after the work was aborted by a loss: the lease is ours again, for stop() to release. */
+  private recovered = false;
   private readonly renewEveryMs: number;
   private readonly abortAfterMs: number;
   private readonly retryEveryMs: number;
@@ -80,7 +82,11 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
 
   start(): void {
     if (this.running || this.stopping) return;
-    this.running = Promise.all([this.renewLoop(), this.watchdog()]);
+    this.running = Promise.all([this.renewLoop(), this.watchdog()]).catch((error: unknown) => {
+      // Only a throwing event listener gets here; the loops themselves catch everything.
+      this.ctx.logger?.error({ item: this.current.item, err: error }, 'lease keeper loop failed');
+      this.lose(new LeaseLostError(this.current.item, 'deadline', 'keeper failed', { cause: error }));
+    });
   }
 
   /**
@@ -100,7 +106,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     if (!wasLost) this.work.abort(new LeaseKeeperStoppedError(this.current.item));
     this.loops.abort();
     await this.running; // an in-flight renewal settles first, so we release its ETag
-    if (!release || wasLost) return undefined;
+    if (!release || (wasLost && !this.recovered)) return undefined;
     try {
       return await releaseLease(this.ctx, this.current, release);
     } catch (error) {
@@ -173,7 +179,10 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
    */
   private async giveBack(renewed: HeldLease): Promise<void> {
     this.current = renewed;
-    if (this.stopping) return; // doStop releases `current` after this loop ends
+    if (this.stopping) {
+      this.recovered = true; // doStop releases `current`, as its caller asked, once this loop ends
+      return;
+    }
     try {
       await releaseLease(this.ctx, renewed, { reason: 'lease-keeper gave up' });
     } catch (error) {
