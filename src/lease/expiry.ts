@@ -54,19 +54,30 @@ export class ExpiryJudge {
     if (state === 'done' || state === 'failed') return { claimable: false, why: state };
 
     const ttlMs = snapshot.record?.ttlMs ?? this.options.fallbackTtlMs;
-    let seen = this.firstSeen.get(snapshot.key);
-    if (!seen || seen.etag !== snapshot.etag) {
-      // `seenAt` is when the response arrived: the version cannot have landed later than that.
-      seen = { etag: snapshot.etag, at: snapshot.seenAt };
-      this.firstSeen.set(snapshot.key, seen);
-    }
-    const unchangedFor = this.clock.monotonic() - seen.at;
+    const unchangedFor = this.observe(snapshot.key, snapshot.etag, snapshot.seenAt);
     if (unchangedFor > ttlMs) return { claimable: true, why: 'observer-clock' };
     if (this.useStoreClock) {
       const storeAge = snapshot.storeDate.getTime() - snapshot.lastModified.getTime();
       if (storeAge > ttlMs + this.marginMs) return { claimable: true, why: 'store-clock' };
     }
     return { claimable: false, why: 'held', waitMs: ttlMs - unchangedFor + 1 };
+  }
+
+  /**
+   * Records a sighting of a key's ETag (from a read, or from a listing, which
+   * is one request per thousand leases) and returns for how long this observer
+   * has seen it unchanged. A scheduler can list `leases/`, call this for each,
+   * and read (then judge) only the leases that have gone quiet for a TTL.
+   * `seenAt`: this clock's monotonic time when the response arrived.
+   */
+  observe(key: string, etag: string, seenAt = this.clock.monotonic()): number {
+    let seen = this.firstSeen.get(key);
+    if (!seen || seen.etag !== etag) {
+      // The version cannot have landed later than the response that showed it.
+      seen = { etag, at: seenAt };
+      this.firstSeen.set(key, seen);
+    }
+    return this.clock.monotonic() - seen.at;
   }
 
   /** Drops what was remembered about a key (the item is finished or no longer watched). */

@@ -83,4 +83,18 @@ describe('ExpiryJudge', () => {
     await clock.advance(5_001);
     expect(judge.judge(snapshot(clock, 'x', { corrupt: true })).claimable).toBe(true);
   });
+
+  it('observe() from a listing shares the first-seen memory with judge()', async () => {
+    const clock = new ManualClock();
+    const judge = new ExpiryJudge(clock, { fallbackTtlMs: TTL });
+    const key = 'runs/r/leases/0000000000-0000000100.json';
+    expect(judge.observe(key, 'e1')).toBe(0);
+    await clock.advance(TTL / 2);
+    expect(judge.observe(key, 'e1')).toBe(TTL / 2);
+    await clock.advance(TTL / 2 + 1);
+    expect(judge.judge(snapshot(clock, 'e1'))).toEqual({ claimable: true, why: 'observer-clock' });
+    expect(judge.observe(key, 'e2')).toBe(0);
+    judge.forget(key);
+    expect(judge.size).toBe(0);
+  });
 });
