@@ -208,7 +208,7 @@ export class FileStore implements Store {
 
   private async withLock<T>(key: string, fn: (lock: HeldLock) => Promise<T>): Promise<T> {
     await this.prepare();
-    const lockPath = join(this.lockDir, createHash('sha256').update(key).digest('hex').slice(0, 40));
+    const lockPath = join(this.lockDir, lockFileName(key));
     const lock = await acquireLock(lockPath, {
       clock: this.deps.clock,
       ids: this.ids,
@@ -301,6 +301,11 @@ export class FileStore implements Store {
   private now(): Date {
     return new Date(this.deps.clock.now());
   }
+}
+
+/** The key's lock file under `<root>/.replay-store/locks/` (a hash: keys may be long and nested). */
+export function lockFileName(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 40);
 }
 
 interface TempFile {

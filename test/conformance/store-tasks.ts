@@ -109,10 +109,12 @@ export async function bigRoundTrip(store: Store, key: string, bytes: number, see
     if (rss > peak) peak = rss;
   };
   const written = createHash('sha256');
-  const source = Readable.from(deterministicChunks(bytes, seed, (chunk) => {
+  // Byte mode with a one-chunk buffer: Readable.from's default object mode would queue 16 chunks.
+  const chunks = deterministicChunks(bytes, seed, (chunk) => {
     written.update(chunk);
     sample();
-  }));
+  });
+  const source = Readable.from(chunks, { objectMode: false, highWaterMark: CHUNK });
   const put = await store.putStream(key, source, create, { size: bytes });
   const read = createHash('sha256');
   const got = await store.getStream(key);
@@ -133,7 +135,7 @@ export async function bigRoundTrip(store: Store, key: string, bytes: number, see
   };
 }
 
-const CHUNK = 1024 * 1024;
+const CHUNK = 256 * 1024;
 
 function* deterministicChunks(bytes: number, seed: string, onChunk: (chunk: Buffer) => void): Generator<Buffer> {
   const key = createHash('sha256').update(seed).digest().subarray(0, 16);
