@@ -27,6 +27,7 @@ export async function* walkFiles(root: string, prefix: string, startAfter: strin
     if (segment === '.' || segment === '..') throw new InvalidKeyError(prefix, `list prefix with a "${segment}" segment`);
     if (segment === '') return; // no key has an empty segment
   }
+  if (dirKey.startsWith(`${reserved}/`)) return; // temp and lock files are never keys
   yield* walkDir(root, dirKey, namePrefix, startAfter, reserved);
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { link, mkdir, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../time/clock.js';
@@ -137,7 +137,8 @@ export class FileStore implements Store {
 
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);
-    await this.withLock(key, async () => {
+    await this.withLock(key, async (lock) => {
+      await lock.verify();
       try {
         await unlink(path);
       } catch (error) {
@@ -245,6 +246,7 @@ export class FileStore implements Store {
       await mkdir(this.tmpDir, { recursive: true });
       await mkdir(this.lockDir, { recursive: true });
       await sweepTemps(this.tmpDir);
+      await sweepLockLeftovers(this.lockDir, this.deps.clock.now() - (this.deps.staleLockMs ?? 30_000));
     })();
     return this.prepared;
   }
@@ -359,6 +361,18 @@ async function fsyncDir(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Lock side files (`<lock>.<token>.new`, `<lock>.stale-<id>`) exist for
+ * microseconds; one older than the stale-lock age was left by a crash.
+ */
+async function sweepLockLeftovers(lockDir: string, olderThanMs: number): Promise<void> {
+  for (const name of await readdir(lockDir)) {
+    if (!name.includes('.')) continue; // a lock itself: judged by its waiters, not here
+    const info = await stat(join(lockDir, name)).catch(() => undefined);
+    if (info && info.mtimeMs < olderThanMs) await unlink(join(lockDir, name)).catch(() => {});
   }
 }
 

@@ -64,6 +64,10 @@ describe('file store: on-disk layout', () => {
     expect((await readdir(root)).sort()).toEqual([RESERVED_DIR, 'a', 'b']);
     expect((await store.list({ prefix: '' })).items.map((i) => i.key)).toEqual(['a', 'b']);
     expect((await store.list({ prefix: '.' })).items).toEqual([]);
+    await writeFile(join(root, RESERVED_DIR, 'tmp', 'stray'), 'not an object');
+    expect((await store.list({ prefix: `${RESERVED_DIR}/` })).items).toEqual([]);
+    expect((await store.list({ prefix: `${RESERVED_DIR}/tmp/` })).items).toEqual([]);
+    expect((await store.list({ prefix: '' })).items.map((i) => i.key)).toEqual(['a', 'b']);
   });
 
   it('sees changes made by another process or instance (the ETag cache follows the file)', async () => {
