@@ -23,24 +23,22 @@ function codePointRank(unit: number): number {
 
 /** Index of the first element of sorted `keys` strictly greater than `key`. */
 export function upperBound(keys: readonly string[], key: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareKeys(keys[mid]!, key) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return firstIndex(keys, (k) => compareKeys(k, key) > 0);
 }
 
 /** Index of the first element of sorted `keys` greater than or equal to `key`. */
 export function lowerBound(keys: readonly string[], key: string): number {
+  return firstIndex(keys, (k) => compareKeys(k, key) >= 0);
+}
+
+/** Binary search for the first index where `past` turns true (it must be monotonic over `keys`). */
+function firstIndex(keys: readonly string[], past: (key: string) => boolean): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (compareKeys(keys[mid]!, key) < 0) lo = mid + 1;
-    else hi = mid;
+    if (past(keys[mid]!)) hi = mid;
+    else lo = mid + 1;
   }
   return lo;
 }
