@@ -9,16 +9,27 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 /**
  * Runs one store-worker process per argument list, starts them all at the
  * same moment (once every one has opened the store) and returns their
- * results in order. Rejects, with the worker's stderr, if any fails.
+ * results in order. Rejects, with the worker's stderr, if any fails; kills
+ * them all if they take longer than `timeoutMs` (no worker outlives a test).
  */
-export async function runWorkers<T>(spec: WorkerStoreSpec, task: string, argLists: string[][]): Promise<T[]> {
+export async function runWorkers<T>(spec: WorkerStoreSpec, task: string, argLists: string[][], timeoutMs = 240_000): Promise<T[]> {
   const workers = argLists.map((args) => startWorker(spec, task, args));
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`store workers (${task}) still running after ${timeoutMs} ms; killed`)), timeoutMs);
+  });
   try {
-    await Promise.all(workers.map((w) => w.ready));
-    for (const w of workers) w.child.stdin!.end('go\n');
-    return await Promise.all(workers.map((w) => w.result as Promise<T>));
+    return await Promise.race([
+      (async () => {
+        await Promise.all(workers.map((w) => w.ready));
+        for (const w of workers) w.child.stdin!.end('go\n');
+        return (await Promise.all(workers.map((w) => w.result))) as T[];
+      })(),
+      timedOut,
+    ]);
   } finally {
-    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+    clearTimeout(timer);
+    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
   }
 }
 
