@@ -128,7 +128,7 @@ export class FileStore implements Store {
       for await (const chunk of body) {
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
         hasher.update(bytes);
-        await handle.write(bytes);
+        await writeAll(handle, bytes);
       }
       return hasher.digest();
     });
@@ -161,6 +161,8 @@ export class FileStore implements Store {
       if (!handle) continue;
       try {
         items.push(await this.infoOf(file.key, file.path, handle));
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error; // replaced by a directory meanwhile
       } finally {
         await handle.close();
       }
@@ -353,6 +355,14 @@ function conflictWithDirectory(key: string, cause?: unknown): NotSupportedError 
     `file store cannot hold both "${key}" and keys below it, or a key below an existing object (a path is either a file or a directory)`,
     { cause },
   );
+}
+
+/** A write(2) may take fewer bytes than offered; loop until all are in. */
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let offset = 0; offset < bytes.length; ) {
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset);
+    offset += bytesWritten;
+  }
 }
 
 async function fsyncDir(dir: string): Promise<void> {
