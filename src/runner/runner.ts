@@ -15,6 +15,8 @@ export interface WorkItem {
   snapshot: SnapshotRef | null;
   chainId?: string;
   expectedEndHash?: string;
+  /** 1-based number of this attempt at the item across the cluster (failure records + 1), when the caller knows it. */
+  attempt?: number;
 }
 
 export interface RunnerProgress {
