@@ -3,6 +3,8 @@ import type { Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { Runner } from './runner.js';
+import { NodeosRunner } from './nodeos/nodeos-runner.js';
+import type { NodeosRunnerOptions } from './nodeos/options.js';
 import { RunnerConfigError } from './runner-config-error.js';
 import { SimRunner, type SimRunnerOptions } from './sim.js';
 import { parseSimFaults, type SimFaultSpec } from './sim-faults.js';
@@ -21,6 +23,8 @@ export interface RunnerOptions {
     /** Fault spec as JSON text or object (docs/runners.md). Absent: env REPLAY_SIM_FAULTS. */
     faults?: string | SimFaultSpec;
   };
+  /** `dataDir` is required for nodeos; see src/runner/nodeos/options.ts for every field and its default. */
+  nodeos?: NodeosRunnerOptions;
 }
 
 export interface RunnerDeps {
@@ -45,6 +49,10 @@ export function createRunner(name: string, options: RunnerOptions, deps: RunnerD
         ? parseSimFaults(sim.faults, 'sim fault spec')
         : parseSimFaults(env.REPLAY_SIM_FAULTS, 'REPLAY_SIM_FAULTS');
       return new SimRunner({ ...sim, faults }, { clock: deps.clock, nodeId: deps.nodeId });
+    }
+    case 'nodeos': {
+      if (!options.nodeos?.dataDir) throw new RunnerConfigError('the nodeos runner needs a data directory; pass --data-dir DIR');
+      return new NodeosRunner(options.nodeos, { clock: deps.clock, logger: deps.logger, store: deps.store, manifest: deps.manifest });
     }
     default:
       throw new RunnerConfigError(`unknown runner "${name}"; use one of ${RUNNER_NAMES.join(', ')}`);

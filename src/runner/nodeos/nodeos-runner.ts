@@ -1,0 +1,204 @@
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Manifest } from '../../manifest/manifest.js';
+import { NotFoundError } from '../../store/errors.js';
+import type { Store } from '../../store/store.js';
+import type { Clock } from '../../time/clock.js';
+import type { Logger } from '../../util/logger.js';
+import { RunnerFailure, type Runner, type RunOptions, type RunResult, type WorkItem } from '../runner.js';
+import { fetchStrideFile } from './blocks.js';
+import { readOverrides, type IniEntry } from './config.js';
+import { downloadObject } from './download.js';
+import { SnapshotCache } from './fetch-snapshot.js';
+import { installNodeos, type InstalledNodeos } from './install.js';
+import { NodeosLog } from './log-file.js';
+import { DEFAULT_MIN_FREE_DISK, resolveNodeosOptions, type NodeosRunnerOptions, type ResolvedNodeosOptions } from './options.js';
+import { checkDataDir, checkZstd, diskShortage, hasSetpriv } from './preflight.js';
+import type { NodeosProcess } from './process.js';
+import { readOnlyHash } from './read-only-hash.js';
+import { runReplay, type ReplayInput } from './replay.js';
+import type { NodeosSession } from './session.js';
+
+/**
+ * The `nodeos` runner (issue 5, docs/runners.md): per item, fetch the
+ * snapshot (and optionally a block-log stride file), replay with nodeos to
+ * the end block, and read the integrity hashes. Each step is its own file
+ * beside this one; this file only sequences them.
+ */
+export interface NodeosRunnerDeps {
+  clock: Clock;
+  logger: Logger;
+  store?: Store;
+  manifest?: Manifest;
+}
+
+/** Item directories kept (for their logs) after their item ends. */
+const KEEP_ITEM_DIRS = 10;
+export const GENESIS_KEY = 'snapshots/genesis.json';
+
+export class NodeosRunner implements Runner {
+  readonly name = 'nodeos';
+  private readonly options: ResolvedNodeosOptions;
+  private preparing: Promise<Prepared> | undefined;
+  private snapshots: SnapshotCache | undefined;
+  private readonly sessions = new Set<NodeosSession>();
+
+  constructor(options: NodeosRunnerOptions, private readonly deps: NodeosRunnerDeps) {
+    this.options = resolveNodeosOptions(options);
+  }
+
+  private get minFreeDisk(): number {
+    return this.options.minFreeDiskBytes ?? this.deps.manifest?.defaults.minFreeDiskBytes ?? DEFAULT_MIN_FREE_DISK;
+  }
+
+  prepare(): Promise<void> {
+    this.preparing ??= this.prepareOnce().catch((error: unknown) => {
+      this.preparing = undefined;
+      throw error;
+    });
+    return this.preparing.then(() => undefined);
+  }
+
+  private async prepareOnce(): Promise<Prepared> {
+    const { options, deps } = this;
+    await checkDataDir(options.dataDir, this.minFreeDisk);
+    const intervals = deps.manifest?.intervals;
+    if (!intervals || intervals.some((i) => i.snapshot?.key.endsWith('.zst'))) await checkZstd();
+    const installed = await installNodeos({
+      nodeosBin: options.nodeosBin,
+      artifact: deps.manifest?.nodeos?.artifact,
+      expectedVersion: deps.manifest?.nodeos?.version,
+      cacheDir: options.cacheDir,
+      store: deps.store,
+    });
+    const overrides = await readOverrides(options.configFile);
+    const parentDeathSignal = await hasSetpriv();
+    if (deps.store) this.snapshots = new SnapshotCache(join(options.cacheDir, 'snapshots'), options.snapshotCacheCount, { store: deps.store, clock: deps.clock });
+    deps.logger.info({ nodeos: installed.bin, version: installed.version, parentDeathSignal }, 'nodeos runner ready');
+    return { installed, overrides, parentDeathSignal };
+  }
+
+  async run(item: WorkItem, { signal, onProgress }: RunOptions): Promise<RunResult> {
+    const { clock } = this.deps;
+    const began = clock.monotonic();
+    await this.prepare();
+    const prepared = await this.preparing!;
+    signal.throwIfAborted();
+    const shortage = await diskShortage(this.options.dataDir, this.minFreeDisk);
+    if (shortage) throw new RunnerFailure('insufficient-disk', shortage);
+
+    const session = await this.openSession(item, prepared);
+    let snapshotPath: string | undefined;
+    try {
+      const input: ReplayInput = {};
+      if (item.snapshot) {
+        if (!this.snapshots) throw new RunnerFailure('fetch-failed', 'the nodeos runner has no store to fetch snapshots from');
+        snapshotPath = (await this.snapshots.fetch(item.snapshot, signal)).path;
+        input.snapshotPath = snapshotPath;
+      } else {
+        input.genesisPath = await this.genesis(session, signal);
+      }
+      if (this.options.blockLogs && this.deps.store) {
+        await fetchStrideFile(this.deps.store, this.options.blocksPrefix, item.start, join(session.dataDir, 'blocks'), signal);
+      }
+      const fetchedAt = clock.monotonic();
+
+      const replay = await runReplay(session, item, input, signal, onProgress);
+      let endHash = replay.hashes.stopHash;
+      let headBlockId = replay.lastInfo?.head_block_num === item.end ? replay.lastInfo.head_block_id : undefined;
+      if (!endHash || !headBlockId) {
+        // Also proves the state is at END when the last poll did not see it.
+        const read = await readOnlyHash(session, item, !endHash, signal);
+        headBlockId = read.headBlockId;
+        endHash ??= read.integrityHash;
+      }
+      const done = clock.monotonic();
+      onProgress({ headBlock: item.end, etaSeconds: 0 });
+      return {
+        startHash: replay.hashes.startHash,
+        endHash: endHash!,
+        headBlock: item.end,
+        headBlockId,
+        runner: 'nodeos',
+        nodeosVersion: prepared.installed.version,
+        timings: {
+          fetch: fetchedAt - began,
+          start: replay.upAt - replay.spawnedAt,
+          replay: replay.exitedAt - replay.upAt,
+          hash: done - replay.exitedAt,
+        },
+      };
+    } finally {
+      if (snapshotPath) this.snapshots?.release(snapshotPath);
+      await this.closeSession(session);
+    }
+  }
+
+  /** Stops any nodeos still running (SIGINT, then SIGKILL). Idempotent. */
+  async close(): Promise<void> {
+    const running: NodeosProcess[] = [...this.sessions].flatMap((s) => [...s.processes]);
+    await Promise.all(running.map((p) => p.stop(this.options.killGraceMs, 'runner closing')));
+  }
+
+  /** A fresh item directory: the state directory is emptied between items. */
+  private async openSession(item: WorkItem, prepared: Prepared): Promise<NodeosSession> {
+    const itemsDir = join(this.options.dataDir, 'items');
+    const dir = join(itemsDir, item.itemId);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(join(dir, 'data'), { recursive: true });
+    await mkdir(join(dir, 'config'), { recursive: true });
+    await this.trimItemDirs(itemsDir);
+    const session: NodeosSession = {
+      bin: prepared.installed.bin,
+      itemId: item.itemId,
+      dataDir: join(dir, 'data'),
+      configDir: join(dir, 'config'),
+      log: new NodeosLog(join(dir, 'nodeos.log'), this.options.logMaxBytes, this.options.logFiles),
+      clock: this.deps.clock,
+      logger: this.deps.logger,
+      options: this.options,
+      overrides: prepared.overrides,
+      parentDeathSignal: prepared.parentDeathSignal,
+      processes: new Set(),
+    };
+    this.sessions.add(session);
+    return session;
+  }
+
+  /** Keeps the item's config and logs for operators; the state and blocks are big and go. */
+  private async closeSession(session: NodeosSession): Promise<void> {
+    await Promise.all([...session.processes].map((p) => p.stop(this.options.killGraceMs, 'attempt over')));
+    session.log.close();
+    this.sessions.delete(session);
+    await rm(session.dataDir, { recursive: true, force: true });
+  }
+
+  private async trimItemDirs(itemsDir: string): Promise<void> {
+    const active = new Set([...this.sessions].map((s) => s.itemId));
+    const names = (await readdir(itemsDir)).filter((name) => !active.has(name));
+    const dated = await Promise.all(names.map(async (name) => ({ name, mtime: (await stat(join(itemsDir, name))).mtimeMs })));
+    dated.sort((a, b) => b.mtime - a.mtime);
+    for (const old of dated.slice(KEEP_ITEM_DIRS)) await rm(join(itemsDir, old.name), { recursive: true, force: true });
+  }
+
+  /** Start block 0 replays from genesis: `--genesis-json` from the options or the store. */
+  private async genesis(session: NodeosSession, signal: AbortSignal): Promise<string> {
+    if (this.options.genesisJson) return this.options.genesisJson;
+    if (!this.deps.store) throw new RunnerFailure('missing-genesis', 'no snapshot and no genesis.json: pass --genesis-json');
+    const path = join(session.configDir, 'genesis.json');
+    try {
+      await downloadObject(this.deps.store, GENESIS_KEY, path, { decompress: false, signal });
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      const missing = (error as Error).cause instanceof NotFoundError;
+      throw new RunnerFailure('missing-genesis', missing ? `no ${GENESIS_KEY} in the store for a genesis item; upload it or pass --genesis-json` : (error as Error).message);
+    }
+    return path;
+  }
+}
+
+interface Prepared {
+  installed: InstalledNodeos;
+  overrides: IniEntry[];
+  parentDeathSignal: boolean;
+}
