@@ -16,6 +16,12 @@ export interface LeaseKeeperOptions {
   abortAfterMs?: number;
   /** Pause between renewal tries after one failed without a definite loss. Default ttl/10. */
   retryEveryMs?: number;
+  /**
+   * How long stop() waits for an in-flight renewal before giving up on the
+   * release (the lease then expires). Keeps stop() bounded when the store
+   * hangs. Default min(5 s, ttl/2).
+   */
+  stopWaitMs?: number;
 }
 
 export interface LeaseKeeperEvents {
@@ -48,6 +54,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   private readonly renewEveryMs: number;
   private readonly abortAfterMs: number;
   private readonly retryEveryMs: number;
+  private readonly stopWaitMs: number;
 
   constructor(
     private readonly ctx: LeaseContext,
@@ -60,6 +67,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     this.renewEveryMs = options.renewEveryMs ?? ttl / 3;
     this.abortAfterMs = options.abortAfterMs ?? ttl * 0.8;
     this.retryEveryMs = options.retryEveryMs ?? ttl / 10;
+    this.stopWaitMs = options.stopWaitMs ?? Math.min(5_000, ttl / 2);
     if (!(this.abortAfterMs < ttl) || !(this.renewEveryMs < this.abortAfterMs) || !(this.retryEveryMs > 0)) {
       throw new RangeError(`lease keeper needs retryEvery > 0 and renewEvery < abortAfter < ttl (${ttl} ms)`);
     }
@@ -105,13 +113,33 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     const wasLost = this.work.signal.aborted;
     if (!wasLost) this.work.abort(new LeaseKeeperStoppedError(this.current.item));
     this.loops.abort();
-    await this.running; // an in-flight renewal settles first, so we release its ETag
+    // An in-flight renewal settles first, so we release the ETag it produced.
+    if (!(await this.settled())) {
+      this.ctx.logger?.warn({ item: this.current.item }, 'lease renewal still in flight at stop; the lease will expire instead');
+      return undefined;
+    }
     if (!release || (wasLost && !this.recovered)) return undefined;
     try {
       return await releaseLease(this.ctx, this.current, release);
     } catch (error) {
       this.ctx.logger?.warn({ item: this.current.item, err: error }, 'lease release failed; it will expire instead');
       return undefined;
+    }
+  }
+
+  /** Waits up to stopWaitMs for the loops to end; false when they did not (a store request hangs). */
+  private async settled(): Promise<boolean> {
+    if (!this.running) return true;
+    const timer = new AbortController();
+    const timeout = this.ctx.clock.sleep(this.stopWaitMs, timer.signal).then(
+      () => false,
+      () => true,
+    );
+    const done = this.running.then(() => true);
+    try {
+      return await Promise.race([done, timeout]);
+    } finally {
+      timer.abort();
     }
   }
 

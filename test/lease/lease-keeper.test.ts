@@ -74,6 +74,14 @@ describe('LeaseKeeper', () => {
     expect(keeper.signal.aborted).toBe(false);
     await world.advance(250);
     expect(lost.map((e) => e.reason)).toEqual(['deadline']);
+    // stop() stays bounded although the request never answers.
+    let stopped = false;
+    const stopping = keeper.stop({ state: 'released' }).then((r) => ((stopped = true), r));
+    await world.advance(4_750);
+    expect(stopped).toBe(false);
+    await world.advance(250);
+    expect(stopped).toBe(true);
+    expect(await stopping).toBeUndefined();
   });
 
   it('a stolen lease (someone CASes it) aborts at the next renewal', async () => {
