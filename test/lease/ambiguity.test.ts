@@ -5,7 +5,7 @@ import { readLease } from '../../src/lease/read-lease.js';
 import { releaseLease } from '../../src/lease/release.js';
 import { renewLease } from '../../src/lease/renew.js';
 import { UnavailableError, WriteOutcomeUnknownError } from '../../src/store/errors.js';
-import { ITEM, LeaseWorld, TTL, drive } from './support/lease-world.js';
+import { ITEM, LeaseWorld, TTL, drive, claimed } from './support/lease-world.js';
 
 /** Design §3: an ambiguous write is decided by reading the nonce back, never assumed. */
 describe('ambiguous lease writes', () => {
@@ -47,12 +47,10 @@ describe('ambiguous lease writes', () => {
 
   it('renewals: landed-then-timeout and landed-then-412 are renewals; a lost one is LeaseLost', async () => {
     const world = new LeaseWorld();
-    const a = world.node('node-a');
-    const won = await claimLease(a, ITEM);
-    if (won.kind !== 'won') throw new Error('setup');
+    const { ctx: a, lease: held } = await claimed(world, 'node-a');
     world.store.putFaults.push('unknown-after');
-    const r1 = await renewLease(a, won.lease);
-    expect(r1.etag).not.toBe(won.lease.etag);
+    const r1 = await renewLease(a, held);
+    expect(r1.etag).not.toBe(held.etag);
     world.store.putFaults.push('retried-412');
     const r2 = await renewLease(a, r1);
     expect((await readLease(a, ITEM))?.etag).toBe(r2.etag);
@@ -69,16 +67,14 @@ describe('ambiguous lease writes', () => {
 
   it('a renewal that landed unseen (answers and read-backs all failed) is recognised by holder and epoch next time', async () => {
     const world = new LeaseWorld();
-    const a = world.node('node-a');
-    const won = await claimLease(a, ITEM);
-    if (won.kind !== 'won') throw new Error('setup');
+    const { ctx: a, lease: held } = await claimed(world, 'node-a');
     world.store.putFaults.push('unknown-after');
     world.store.failGets = true;
-    await expect(drive(world, renewLease(a, won.lease))).rejects.toBeInstanceOf(UnavailableError);
+    await expect(drive(world, renewLease(a, held))).rejects.toBeInstanceOf(UnavailableError);
     world.store.failGets = false;
     const landed = await readLease(a, ITEM);
-    expect(landed?.etag).not.toBe(won.lease.etag); // the lost-track renewal is there
-    const again = await renewLease(a, won.lease); // still holding the old handle
+    expect(landed?.etag).not.toBe(held.etag); // the lost-track renewal is there
+    const again = await renewLease(a, held); // still holding the old handle
     expect(again.record.epoch).toBe(1);
     expect((await readLease(a, ITEM))?.record?.nonce).toBe(again.record.nonce);
     // Another holder (different epoch) is never adopted.
@@ -90,26 +86,22 @@ describe('ambiguous lease writes', () => {
 
   it('gives up after bounded retries with the store error, leaving the lease as it was', async () => {
     const world = new LeaseWorld();
-    const a = world.node('node-a');
-    const won = await claimLease(a, ITEM);
-    if (won.kind !== 'won') throw new Error('setup');
+    const { ctx: a, lease: held } = await claimed(world, 'node-a');
     world.store.failAllPuts = 'unknown-before';
-    await expect(drive(world, renewLease(a, won.lease))).rejects.toBeInstanceOf(WriteOutcomeUnknownError);
+    await expect(drive(world, renewLease(a, held))).rejects.toBeInstanceOf(WriteOutcomeUnknownError);
     expect(world.store.puts).toBe(1 + 4);
     world.store.failAllPuts = 'unavailable';
-    await expect(drive(world, renewLease(a, won.lease))).rejects.toBeInstanceOf(UnavailableError);
-    expect((await readLease(a, ITEM))?.etag).toBe(won.lease.etag);
+    await expect(drive(world, renewLease(a, held))).rejects.toBeInstanceOf(UnavailableError);
+    expect((await readLease(a, ITEM))?.etag).toBe(held.etag);
   });
 
   it('a release whose write landed before a timeout lets another node claim at once', async () => {
     const world = new LeaseWorld();
-    const a = world.node('node-a');
-    const won = await claimLease(a, ITEM);
-    if (won.kind !== 'won') throw new Error('setup');
+    const { ctx: a, lease: held } = await claimed(world, 'node-a');
     world.store.putFaults.push('unknown-after');
-    expect((await releaseLease(a, won.lease)).state).toBe('released');
+    expect((await releaseLease(a, held)).state).toBe('released');
     expect(await claimLease(world.node('node-b'), ITEM)).toMatchObject({ kind: 'won', how: 'reclaimed' });
     // node-a's stale handle can no longer release anything.
-    await expect(releaseLease(a, won.lease)).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(releaseLease(a, held)).rejects.toBeInstanceOf(LeaseLostError);
   });
 });

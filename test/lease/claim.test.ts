@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { claimLease } from '../../src/lease/claim.js';
 import { readLease } from '../../src/lease/read-lease.js';
 import { releaseLease } from '../../src/lease/release.js';
-import { ITEM, LeaseWorld, TTL, drive } from './support/lease-world.js';
+import { ITEM, LeaseWorld, TTL, drive, claimed } from './support/lease-world.js';
 
 describe('claimLease', () => {
   it('creates the lease when none exists, with epoch 1 and attempt 1', async () => {
@@ -59,10 +59,8 @@ describe('claimLease', () => {
 
   it('re-claims a released lease at once, raising epoch and attempts and keeping failedBy', async () => {
     const world = new LeaseWorld();
-    const a = world.node('node-a');
-    const won = await claimLease(a, ITEM);
-    if (won.kind !== 'won') throw new Error('setup');
-    await releaseLease(a, won.lease, { failed: true, reason: 'runner-failed: crashed' });
+    const { ctx: a, lease: held } = await claimed(world, 'node-a');
+    await releaseLease(a, held, { failed: true, reason: 'runner-failed: crashed' });
     const r = await claimLease(world.node('node-b'), ITEM);
     expect(r).toMatchObject({ kind: 'won', how: 'reclaimed' });
     if (r.kind !== 'won') return;
@@ -72,10 +70,8 @@ describe('claimLease', () => {
 
   it('never claims a done or failed lease', async () => {
     const world = new LeaseWorld();
-    const a = world.node('node-a');
-    const won = await claimLease(a, ITEM);
-    if (won.kind !== 'won') throw new Error('setup');
-    await releaseLease(a, won.lease, { state: 'done' });
+    const { ctx: a, lease: held } = await claimed(world, 'node-a');
+    await releaseLease(a, held, { state: 'done' });
     await world.advance(10 * TTL);
     const r = await claimLease(world.node('node-b'), ITEM);
     expect(r).toMatchObject({ kind: 'finished', state: 'done' });
@@ -84,10 +80,8 @@ describe('claimLease', () => {
 
   it('with a known snapshot, goes straight to the CAS (no doomed create)', async () => {
     const world = new LeaseWorld();
-    const a = world.node('node-a');
-    const won = await claimLease(a, ITEM);
-    if (won.kind !== 'won') throw new Error('setup');
-    await releaseLease(a, won.lease);
+    const { ctx: a, lease: held } = await claimed(world, 'node-a');
+    await releaseLease(a, held);
     const b = world.node('node-b');
     const known = await readLease(b, ITEM);
     const putsBefore = world.store.puts;
@@ -98,10 +92,8 @@ describe('claimLease', () => {
 
   it('two nodes racing for a released lease: one wins, the other lost-race', async () => {
     const world = new LeaseWorld();
-    const a = world.node('node-a');
-    const won = await claimLease(a, ITEM);
-    if (won.kind !== 'won') throw new Error('setup');
-    await releaseLease(a, won.lease);
+    const { ctx: a, lease: held } = await claimed(world, 'node-a');
+    await releaseLease(a, held);
     const b = world.node('node-b');
     const c = world.node('node-c');
     const known = await readLease(b, ITEM);

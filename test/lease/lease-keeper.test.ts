@@ -7,19 +7,17 @@ import { readLease } from '../../src/lease/read-lease.js';
 import { runKeys } from '../../src/layout/keys.js';
 import { update } from '../../src/store/store.js';
 import type { Clock } from '../../src/time/clock.js';
-import { ITEM, LeaseWorld, RUN, TTL, settle } from './support/lease-world.js';
+import { ITEM, LeaseWorld, RUN, TTL, settle, claimed } from './support/lease-world.js';
 
 async function keeperFor(world: LeaseWorld, node = 'node-a', clock?: Clock) {
-  const ctx = world.node(node, clock ? { clock } : {});
-  const won = await claimLease(ctx, ITEM);
-  if (won.kind !== 'won') throw new Error('setup: claim lost');
-  const keeper = new LeaseKeeper(ctx, won.lease);
+  const { ctx, lease } = await claimed(world, node, clock ? { clock } : {});
+  const keeper = new LeaseKeeper(ctx, lease);
   const renewed: HeldLease[] = [];
   const lost: LeaseLostError[] = [];
   keeper.on('lease:renewed', (l) => renewed.push(l));
   keeper.on('lease:lost', (e) => lost.push(e));
   keeper.start();
-  return { ctx, keeper, renewed, lost, first: won.lease };
+  return { ctx, keeper, renewed, lost, first: lease };
 }
 
 describe('LeaseKeeper', () => {
@@ -223,10 +221,8 @@ describe('LeaseKeeper', () => {
 
   it('refuses timings that would let work outlive the lease', async () => {
     const world = new LeaseWorld();
-    const ctx = world.node('node-a');
-    const won = await claimLease(ctx, ITEM);
-    if (won.kind !== 'won') throw new Error('setup');
-    expect(() => new LeaseKeeper(ctx, won.lease, { abortAfterMs: TTL })).toThrow(RangeError);
-    expect(() => new LeaseKeeper(ctx, won.lease, { renewEveryMs: TTL * 0.9 })).toThrow(RangeError);
+    const { ctx: ctx, lease: held } = await claimed(world, 'node-a');
+    expect(() => new LeaseKeeper(ctx, held, { abortAfterMs: TTL })).toThrow(RangeError);
+    expect(() => new LeaseKeeper(ctx, held, { renewEveryMs: TTL * 0.9 })).toThrow(RangeError);
   });
 });

@@ -5,18 +5,12 @@ import { renewLease } from '../../src/lease/renew.js';
 import { takeOverLease } from '../../src/lease/take-over.js';
 import { runKeys } from '../../src/layout/keys.js';
 import { overwrite } from '../../src/store/store.js';
-import { ITEM, LeaseWorld, RUN, TTL, skewedClock } from './support/lease-world.js';
-
-async function heldBy(world: LeaseWorld, node: string) {
-  const r = await claimLease(world.node(node), ITEM);
-  if (r.kind !== 'won') throw new Error(`setup: ${node} did not win`);
-  return r.lease;
-}
+import { ITEM, LeaseWorld, RUN, TTL, skewedClock, claimed } from './support/lease-world.js';
 
 describe('takeOverLease', () => {
   it('takes over a lease unchanged for a TTL on the observer clock: epoch + 1, previous holder in failedBy', async () => {
     const world = new LeaseWorld();
-    await heldBy(world, 'node-a');
+    await claimed(world, 'node-a');
     const b = world.node('node-b', {});
     const first = await readLease(b, ITEM);
     expect((await takeOverLease(b, first!)).kind).toBe('held');
@@ -29,7 +23,7 @@ describe('takeOverLease', () => {
 
   it('takes over at first sight when the store clock says the lease is old', async () => {
     const world = new LeaseWorld();
-    await heldBy(world, 'node-a');
+    await claimed(world, 'node-a');
     await world.advance(TTL + 1001);
     // node-b starts now and has never seen this lease: only the store's stamps can tell.
     const r = await claimLease(world.node('node-b'), ITEM);
@@ -38,12 +32,12 @@ describe('takeOverLease', () => {
 
   it('a renewal between the judgement and the CAS makes the take-over a lost race, not a second holder', async () => {
     const world = new LeaseWorld();
-    const lease = await heldBy(world, 'node-a');
+    const { ctx: a, lease } = await claimed(world, 'node-a');
     const b = world.node('node-b');
     await readLease(b, ITEM).then((s) => b.judge.judge(s));
     await world.advance(TTL + 1);
     const seen = (await readLease(b, ITEM))!;
-    await renewLease(world.node('node-a'), lease); // lands after b's read
+    await renewLease(a, lease); // lands after b's read
     const r = await takeOverLease(b, seen);
     expect(r.kind).toBe('lost-race');
     expect((await readLease(b, ITEM))?.record?.holder).toBe('node-a');
@@ -51,7 +45,7 @@ describe('takeOverLease', () => {
 
   it('a node whose wall clock is 10 minutes ahead does not take a live lease', async () => {
     const world = new LeaseWorld();
-    await heldBy(world, 'node-a');
+    await claimed(world, 'node-a');
     const b = world.node('node-b', { clock: skewedClock(world.clock, 10 * 60_000) });
     await world.advance(TTL / 2);
     expect((await claimLease(b, ITEM)).kind).toBe('held');
@@ -62,7 +56,7 @@ describe('takeOverLease', () => {
 
   it('a node whose wall clock is 10 minutes behind still takes an expired lease (nothing stuck)', async () => {
     const world = new LeaseWorld();
-    await heldBy(world, 'node-a');
+    await claimed(world, 'node-a');
     const b = world.node('node-b', { clock: skewedClock(world.clock, -10 * 60_000) });
     expect((await claimLease(b, ITEM)).kind).toBe('held');
     await world.advance(TTL + 1);
@@ -71,13 +65,11 @@ describe('takeOverLease', () => {
 
   it('the holder skewing its own wall clock (ManualClock.skewWall) changes nothing', async () => {
     const world = new LeaseWorld();
-    const a = world.node('node-a');
-    const won = await claimLease(a, ITEM);
-    if (won.kind !== 'won') throw new Error('setup');
+    const { ctx: a, lease: held } = await claimed(world, 'node-a');
     const b = world.node('node-b');
     expect((await claimLease(b, ITEM)).kind).toBe('held');
     world.clock.skewWall(10 * 60_000); // every node's wall clock jumps; the store's does not
-    await renewLease(a, won.lease);
+    await renewLease(a, held);
     await world.advance(TTL - 1000);
     expect((await claimLease(b, ITEM)).kind).toBe('held');
     world.clock.skewWall(-20 * 60_000);

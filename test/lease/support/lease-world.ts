@@ -1,4 +1,6 @@
+import { claimLease } from '../../../src/lease/claim.js';
 import { ExpiryJudge } from '../../../src/lease/expiry.js';
+import type { HeldLease } from '../../../src/lease/lease.js';
 import type { AcquireContext } from '../../../src/lease/take-over.js';
 import { MemoryStore } from '../../../src/store/memory.js';
 import type { Store } from '../../../src/store/store.js';
@@ -79,4 +81,12 @@ export async function drive<T>(world: LeaseWorld, promise: Promise<T>, stepMs = 
 /** Lets every pending promise chain run (one macrotask turn). */
 export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A node that has just claimed ITEM: its context and lease. */
+export async function claimed(world: LeaseWorld, node: string, options: Parameters<LeaseWorld['node']>[1] = {}): Promise<{ ctx: AcquireContext; lease: HeldLease }> {
+  const ctx = world.node(node, options);
+  const won = await claimLease(ctx, ITEM);
+  if (won.kind !== 'won') throw new Error(`setup: ${node} did not win the claim (${won.kind})`);
+  return { ctx, lease: won.lease };
 }
