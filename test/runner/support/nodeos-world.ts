@@ -60,7 +60,10 @@ export interface World {
 }
 
 export async function createWorld(): Promise<World> {
-  const dir = await mkdtemp(join(tmpdir(), 'nodeos-runner-'));
+  return createWorldIn(await mkdtemp(join(tmpdir(), 'nodeos-runner-')));
+}
+
+export async function createWorldIn(dir: string): Promise<World> {
   const dataDir = join(dir, 'data');
   const store = createMemoryStore({ clock: systemClock });
   const runners: Runner[] = [];
