@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SnapshotRef } from '../../manifest/manifest.js';
+import { NotFoundError } from '../../store/errors.js';
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../../time/clock.js';
 import { RunnerFailure } from '../runner.js';
@@ -43,19 +44,29 @@ export class SnapshotCache {
     const path = join(this.dir, `${id}.bin`);
     this.inUse.set(path, (this.inUse.get(path) ?? 0) + 1);
     try {
-      if (await exists(path)) {
-        const now = new Date(this.deps.clock.now());
-        await utimes(path, now, now);
-        return { path, downloaded: false, bytes: 0 };
+      for (;;) {
+        if (await exists(path)) {
+          const now = new Date(this.deps.clock.now());
+          await utimes(path, now, now);
+          return { path, downloaded: false, bytes: 0 };
+        }
+        const shared = this.inFlight.get(path);
+        if (!shared) {
+          const pending = this.download(ref, path, signal).finally(() => this.inFlight.delete(path));
+          this.inFlight.set(path, pending);
+          const fetched = await pending;
+          await this.trim();
+          return fetched;
+        }
+        // Another item is downloading it: wait, then find the file, or (if only
+        // that item was aborted) download it ourselves on the next turn.
+        try {
+          await shared;
+        } catch (error) {
+          if (error instanceof RunnerFailure) throw error;
+          signal.throwIfAborted();
+        }
       }
-      let pending = this.inFlight.get(path);
-      if (!pending) {
-        pending = this.download(ref, path, signal).finally(() => this.inFlight.delete(path));
-        this.inFlight.set(path, pending);
-      }
-      const fetched = await pending;
-      await this.trim();
-      return fetched;
     } catch (error) {
       this.release(path);
       throw error;
@@ -71,8 +82,13 @@ export class SnapshotCache {
   /** The sha256 names the content; without one, the key and its ETag do. */
   private async cacheId(ref: SnapshotRef): Promise<string> {
     if (ref.sha256) return ref.sha256.toLowerCase();
-    const info = await this.deps.store.head(ref.key);
-    return createHash('sha256').update(`${ref.key}\n${info.etag}`).digest('hex');
+    try {
+      const info = await this.deps.store.head(ref.key);
+      return createHash('sha256').update(`${ref.key}\n${info.etag}`).digest('hex');
+    } catch (error) {
+      if (error instanceof NotFoundError) throw new RunnerFailure('missing-snapshot', `snapshot ${ref.key} is not in the store`);
+      throw new RunnerFailure('fetch-failed', `cannot read snapshot ${ref.key}: ${(error as Error).message}`);
+    }
   }
 
   private async download(ref: SnapshotRef, path: string, signal: AbortSignal): Promise<FetchedSnapshot> {
@@ -86,6 +102,7 @@ export class SnapshotCache {
         throw new RunnerFailure('corrupt-snapshot', `snapshot ${ref.key} does not decompress: ${error.message}`);
       }
       if (signal.aborted) throw error;
+      if ((error as Error).cause instanceof NotFoundError) throw new RunnerFailure('missing-snapshot', `snapshot ${ref.key} is not in the store`);
       throw new RunnerFailure('fetch-failed', (error as Error).message);
     }
     if (ref.sha256 && result.sha256 !== ref.sha256.toLowerCase()) {
