@@ -123,6 +123,8 @@ export class NodeosRunner implements Runner {
         nodeosVersion: prepared.installed.version,
         timings: {
           fetch: fetchedAt - began,
+          // From the call (the claim) to the nodeos process running: what a node adds before replay work starts.
+          untilStarted: replay.spawnedAt - began,
           start: replay.upAt - replay.spawnedAt,
           replay: replay.exitedAt - replay.upAt,
           hash: done - replay.exitedAt,
