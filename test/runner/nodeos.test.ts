@@ -169,9 +169,9 @@ describe('nodeos runner against the fake nodeos', () => {
     const refused = await failureOf(world.run(runner, world.item(400, 600, notASnapshot)));
     expect(refused.reason).toBe('corrupt-snapshot');
     expect(refused.details.exitCode).toBe(2);
-    // Nothing half-written stays in the cache to be picked up next time.
+    // Nothing half-written or refused stays in the cache to be picked up next time.
     const cached = await readdir(join(world.dataDir, 'cache', 'snapshots'));
-    expect(cached.filter((name) => name.endsWith('.bin'))).toEqual([`${notASnapshot.sha256}.bin`]);
+    expect(cached.filter((name) => name.endsWith('.bin'))).toEqual([]);
   });
 
   it('an uncompressed snapshot is used as is; genesis items use the store genesis.json', async () => {

@@ -73,6 +73,11 @@ export class SnapshotCache {
     }
   }
 
+  /** Drops a cached snapshot nodeos refused, unless another item is using it, so a retry fetches it afresh. */
+  async discard(path: string): Promise<void> {
+    if ((this.inUse.get(path) ?? 0) <= 1) await rm(path, { force: true });
+  }
+
   release(path: string): void {
     const count = (this.inUse.get(path) ?? 1) - 1;
     if (count <= 0) this.inUse.delete(path);

@@ -130,6 +130,9 @@ export class NodeosRunner implements Runner {
           hash: done - replay.exitedAt,
         },
       };
+    } catch (error) {
+      if (snapshotPath && error instanceof RunnerFailure && error.reason === 'corrupt-snapshot') await this.snapshots?.discard(snapshotPath);
+      throw error;
     } finally {
       if (snapshotPath) this.snapshots?.release(snapshotPath);
       await this.closeSession(session);
