@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -38,6 +38,13 @@ describe('snapshot cache', () => {
     expect([a.downloaded, b.downloaded].sort()).toEqual([false, true]);
     expect(store.counters.getStream).toBe(1);
     expect((await readFile(a.path)).equals(snap.plain)).toBe(true);
+  });
+
+  it('decompresses snapshots bigger than any output buffer (regression: execa maxBuffer killed zstd at 100 MB)', async () => {
+    const snap = await put(100, 150 << 20);
+    const cache = new SnapshotCache(join(dir, 'cache'), 2, { store, clock: systemClock });
+    const got = await cache.fetch(snap, new AbortController().signal);
+    expect((await stat(got.path)).size).toBe(snap.plain.length);
   });
 
   it('when the item that started a shared download is aborted, the other still gets the snapshot', async () => {

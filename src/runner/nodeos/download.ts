@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { execa } from 'execa';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Store } from '../../store/store.js';
 
 /**
@@ -64,27 +64,39 @@ export async function downloadObject(store: Store, key: string, target: string, 
 }
 
 async function decompressInto(source: NodeJS.ReadableStream, hasher: Transform, target: string, signal?: AbortSignal): Promise<void> {
-  const zstd = execa('zstd', ['-d', '-q', '-c', '--no-progress'], {
-    stdin: 'pipe',
-    stdout: { file: target },
-    stderr: 'pipe',
-    reject: false,
-    cancelSignal: signal,
-    forceKillAfterDelay: false,
+  // zstd writes the file itself through an inherited descriptor, so the
+  // decompressed bytes never pass through this process (execa's file output
+  // would relay them, and kills the child past its 100 MB maxBuffer).
+  const out = await open(target, 'w');
+  let zstd: ChildProcess;
+  try {
+    zstd = spawn('zstd', ['-d', '-q', '-c', '--no-progress'], { stdio: ['pipe', out.fd, 'pipe'], signal, killSignal: 'SIGKILL' });
+  } finally {
+    // The child holds its own copy of the descriptor once spawned.
+    await out.close();
+  }
+  let stderr = '';
+  zstd.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-2000);
+  });
+  const exited = new Promise<{ code: number | null; signal: string | null; error?: Error }>((resolve) => {
+    zstd.on('error', (error) => resolve({ code: null, signal: null, error }));
+    zstd.on('close', (code, sig) => resolve({ code, signal: sig }));
   });
   // zstd dying on bad input closes its stdin (EPIPE here); its exit status says why.
   const feeding = pipeline(source, hasher, zstd.stdin!, { signal }).then(
     () => undefined,
     (error: unknown) => error,
   );
-  const result = await zstd;
+  const result = await exited;
   const feedError = await feeding;
   if (signal?.aborted) throw signal.reason;
+  if (result.error) throw new TransferError(`cannot run zstd: ${result.error.message}`);
   // A source failure also makes zstd see a truncated stream: report the source, not corruption.
   const code = (feedError as NodeJS.ErrnoException | undefined)?.code;
   if (feedError && code !== 'EPIPE' && code !== 'ERR_STREAM_DESTROYED') throw feedError;
-  if (result.exitCode !== 0) {
-    const why = String(result.stderr ?? '').trim().split('\n').pop() || `zstd exited ${result.exitCode ?? result.signal}`;
+  if (result.code !== 0) {
+    const why = stderr.trim().split('\n').pop() || `zstd exited ${result.code ?? result.signal}`;
     throw new DecompressError(why);
   }
   if (feedError) throw feedError;
