@@ -93,10 +93,9 @@ describe('nodeos runner against the fake nodeos', () => {
     const runner = world.runner({ killGraceMs: 500, env: { FAKE_NODEOS_BPS: '200', FAKE_NODEOS_IGNORE_SIGINT: '1', FAKE_NODEOS_PID_FILE: pidFile } });
     const controller = new AbortController();
     const reason = new Error('lease lost');
-    const running = world.run(runner, world.item(100, 100_000, snap), controller.signal).then(() => undefined, (e: unknown) => e);
     // Abort once nodeos is visibly replaying.
-    await vi_waitFor(async () => (await world.itemLog(world.item(100, 100_000, null)).catch(() => '')).includes('start listening'));
-    controller.abort(reason);
+    const running = world.run(runner, world.item(100, 100_000, snap), controller.signal, () => controller.abort(reason))
+      .then(() => undefined, (e: unknown) => e);
     expect(await running).toBe(reason);
     const pid = Number(await readFile(pidFile, 'utf8'));
     expect(alive(pid)).toBe(false);
@@ -110,9 +109,8 @@ describe('nodeos runner against the fake nodeos', () => {
     const snap = await world.putSnapshot(100);
     const runner = world.runner({ killGraceMs: 5_000, env: { FAKE_NODEOS_BPS: '200' } });
     const controller = new AbortController();
-    const running = world.run(runner, world.item(100, 100_000, snap), controller.signal).then(() => undefined, (e: unknown) => e);
-    await vi_waitFor(async () => (await world.itemLog(world.item(100, 100_000, null)).catch(() => '')).includes('start listening'));
-    controller.abort(new Error('stop'));
+    const running = world.run(runner, world.item(100, 100_000, snap), controller.signal, () => controller.abort(new Error('stop')))
+      .then(() => undefined, (e: unknown) => e);
     expect((await running as Error).message).toBe('stop');
     const log = await world.itemLog(world.item(100, 100_000, null));
     expect(log).toContain('received SIGINT');
@@ -199,13 +197,3 @@ describe('nodeos runner against the fake nodeos', () => {
     expect(log).not.toContain('blocks-1-99');
   });
 });
-
-/** Polls a condition on real time (the runner under test uses the system clock). */
-async function vi_waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const { setTimeout: sleep } = await import('node:timers/promises');
-  for (let waited = 0; waited < timeoutMs; waited += 20) {
-    if (await check()) return;
-    await sleep(20);
-  }
-  throw new Error('condition not met in time');
-}

@@ -54,7 +54,7 @@ export interface World {
   putSnapshot(block: number, options?: { zst?: boolean; body?: Buffer }): Promise<{ key: string; sha256: string }>;
   runner(options?: Partial<NodeosRunnerOptions>, manifest?: Manifest): Runner;
   item(start: number, end: number, snapshot: WorkItem['snapshot']): WorkItem;
-  run(runner: Runner, item: WorkItem, signal?: AbortSignal): Promise<{ result: RunResult; progress: RunnerProgress[] }>;
+  run(runner: Runner, item: WorkItem, signal?: AbortSignal, onProgress?: (p: RunnerProgress) => void): Promise<{ result: RunResult; progress: RunnerProgress[] }>;
   itemLog(item: WorkItem): Promise<string>;
   cleanup(): Promise<void>;
 }
@@ -88,9 +88,9 @@ export async function createWorldIn(dir: string): Promise<World> {
     item(start, end, snapshot) {
       return { run: 'r1', itemId: itemId({ start, end }), start, end, snapshot, chainId: CHAIN };
     },
-    async run(runner, item, signal = new AbortController().signal) {
+    async run(runner, item, signal = new AbortController().signal, onProgress = () => {}) {
       const progress: RunnerProgress[] = [];
-      const result = await runner.run(item, { signal, onProgress: (p) => progress.push(p) });
+      const result = await runner.run(item, { signal, onProgress: (p) => { progress.push(p); onProgress(p); } });
       return { result, progress };
     },
     itemLog(item) {
