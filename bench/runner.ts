@@ -5,13 +5,16 @@
  *   - plain download: the AWS SDK's GetObject streamed to a local file;
  *   - runner fetch: the runner's snapshot fetch (store stream -> sha256 ->
  *     `zstd -d` -> file), the same object, in the same run, alternating;
+ *   - download, then decompress (what the ENF tool did), for reference;
  *   - peak RSS of this process (standing in for replay-node) during the fetch;
  *   - claim -> nodeos started: NodeosRunner.run() with the fake nodeos, from the
  *     call to the nodeos process running, with a cold and a warm cache.
  *
  * Options (env): BENCH_SIZES_MIB (default "256,1024"), BENCH_ROUNDS (2),
- * BENCH_STORE=s3|file (s3: a throwaway RGW via test/support; file: a local
- * directory, for a dry run without S3).
+ * BENCH_STORE=s3|file (s3, the default: the endpoint in RGW_ENDPOINT,
+ * RGW_ACCESS_KEY, RGW_SECRET_KEY, e.g. printed by ceph-rgw-start.sh with a
+ * memstore big enough for the 1 GiB object; file: a local directory, for a dry
+ * run without S3).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -21,7 +24,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
+import { execFile as execFileCb, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { SnapshotCache } from '../src/runner/nodeos/fetch-snapshot.js';
 import { NodeosRunner } from '../src/runner/nodeos/nodeos-runner.js';
 import { overwrite, type Store } from '../src/store/store.js';
@@ -30,6 +34,7 @@ import { silentLogger } from '../src/util/logger.js';
 import { openBenchStore, type BenchStore } from './support/bench-store.js';
 
 const MIB = 1024 * 1024;
+const execFile = promisify(execFileCb);
 const FAKE_NODEOS = fileURLToPath(new URL('../test/fixtures/fake-nodeos/nodeos.cjs', import.meta.url));
 const sizes = (process.env.BENCH_SIZES_MIB ?? '256,1024').split(',').map(Number);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -93,6 +98,7 @@ interface Row {
   sdkMBs: number;
   fetchMBs: number;
   ratio: number;
+  twoStepMBs: number;
   peakRssMiB: number;
   rssGrowthMiB: number;
   coldStartMs: number;
@@ -111,21 +117,44 @@ async function benchOne(bench: BenchStore, work: string, sizeMiB: number): Promi
 
   let sdkBest = Infinity;
   let fetchBest = Infinity;
+  let twoStepBest = Infinity;
   let peakRss = 0;
   let rssGrowth = 0;
+  const measurements: Record<string, () => Promise<void>> = {
+    async sdk() {
+      const out = join(work, 'sdk.out');
+      const run = await timed(() => bench.plainDownload(key, out));
+      sdkBest = Math.min(sdkBest, run.ms);
+      await rm(out, { force: true });
+    },
+    async fetch() {
+      const cacheDir = join(work, 'cache');
+      const cache = new SnapshotCache(cacheDir, 1, { store, clock: systemClock });
+      const fetched = await withPeakRss(() => timed(() => cache.fetch(ref, new AbortController().signal)));
+      fetchBest = Math.min(fetchBest, fetched.value.ms);
+      peakRss = Math.max(peakRss, fetched.peakRss);
+      rssGrowth = Math.max(rssGrowth, fetched.peakRss - fetched.baseRss);
+      await rm(cacheDir, { recursive: true, force: true });
+    },
+    // What the ENF tool did: download the archive, then decompress it.
+    async twoStep() {
+      const archive = join(work, 'two-step.zst');
+      const run = await timed(async () => {
+        await bench.plainDownload(key, archive);
+        await execFile('zstd', ['-d', '-q', '-f', archive, '-o', join(work, 'two-step.bin')]);
+      });
+      twoStepBest = Math.min(twoStepBest, run.ms);
+      await rm(archive, { force: true });
+      await rm(join(work, 'two-step.bin'), { force: true });
+    },
+  };
   for (let round = 0; round < rounds; round++) {
-    const out = join(work, 'sdk.out');
-    const sdk = await timed(() => bench.plainDownload(key, out));
-    sdkBest = Math.min(sdkBest, sdk.ms);
-    await rm(out, { force: true });
-
-    const cacheDir = join(work, `cache-${round}`);
-    const cache = new SnapshotCache(cacheDir, 1, { store, clock: systemClock });
-    const fetched = await withPeakRss(() => timed(() => cache.fetch(ref, new AbortController().signal)));
-    fetchBest = Math.min(fetchBest, fetched.value.ms);
-    peakRss = Math.max(peakRss, fetched.peakRss);
-    rssGrowth = Math.max(rssGrowth, fetched.peakRss - fetched.baseRss);
-    await rm(cacheDir, { recursive: true, force: true });
+    // Alternate the order, and flush dirty pages before each, so no measurement pays for another's writeback.
+    const order = round % 2 === 0 ? ['sdk', 'fetch', 'twoStep'] : ['fetch', 'twoStep', 'sdk'];
+    for (const name of order) {
+      await execFile('sync', []);
+      await measurements[name]!();
+    }
   }
 
   // Claim -> nodeos started, through the whole runner (preflight, fetch, config, spawn).
@@ -148,6 +177,7 @@ async function benchOne(bench: BenchStore, work: string, sizeMiB: number): Promi
     sdkMBs: mbs(sdkBest),
     fetchMBs: mbs(fetchBest),
     ratio: sdkBest / fetchBest,
+    twoStepMBs: mbs(twoStepBest),
     peakRssMiB: peakRss / MIB,
     rssGrowthMiB: rssGrowth / MIB,
     coldStartMs: cold.timings.untilStarted ?? NaN,
@@ -171,10 +201,10 @@ async function main(): Promise<void> {
   }
   const cpu = cpus()[0]?.model ?? 'unknown cpu';
   console.log(`\nbench:runner on ${hostname()} (${cpus().length} x ${cpu}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB), store ${bench.description}, best of ${rounds}`);
-  console.log('| snapshot | SDK download MiB/s | runner fetch+zstd -d MiB/s | fetch / SDK | peak RSS MiB | RSS growth MiB | claim -> nodeos started, cold ms | warm ms |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  console.log('| snapshot | SDK download MiB/s | runner fetch+zstd -d MiB/s | fetch / SDK | download, then zstd -d MiB/s | peak RSS MiB | RSS growth MiB | claim -> nodeos started, cold ms | warm ms |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.size} | ${r.sdkMBs.toFixed(0)} | ${r.fetchMBs.toFixed(0)} | ${(r.ratio * 100).toFixed(0)} % | ${r.peakRssMiB.toFixed(0)} | ${r.rssGrowthMiB.toFixed(0)} | ${r.coldStartMs.toFixed(0)} | ${r.warmStartMs.toFixed(0)} |`);
+    console.log(`| ${r.size} | ${r.sdkMBs.toFixed(0)} | ${r.fetchMBs.toFixed(0)} | ${(r.ratio * 100).toFixed(0)} % | ${r.twoStepMBs.toFixed(0)} | ${r.peakRssMiB.toFixed(0)} | ${r.rssGrowthMiB.toFixed(0)} | ${r.coldStartMs.toFixed(0)} | ${r.warmStartMs.toFixed(0)} |`);
   }
 }
 

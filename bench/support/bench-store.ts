@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { createFileStore } from '../../src/store/file.js';
 import type { Store } from '../../src/store/store.js';
 import { systemClock } from '../../src/time/system-clock.js';
+import { createBucket, sdkDownload, sdkStore, type S3Endpoint } from './sdk-store.js';
 
 /** The store a benchmark runs against, plus the baseline "plain download" of the same object. */
 export interface BenchStore {
@@ -22,6 +23,27 @@ export async function openBenchStore(kind: string, dir: string): Promise<BenchSt
       store,
       description: 'file (local directory)',
       plainDownload: (key, target) => pipeline(createReadStream(`${dir}/${key}`), createWriteStream(target)),
+      close: () => store.close(),
+    };
+  }
+  if (kind === 's3') {
+    const env = process.env;
+    if (!env.RGW_ENDPOINT || !env.RGW_ACCESS_KEY || !env.RGW_SECRET_KEY) {
+      throw new Error('BENCH_STORE=s3 needs RGW_ENDPOINT, RGW_ACCESS_KEY and RGW_SECRET_KEY of a running S3 endpoint (e.g. from ceph-rgw-start.sh)');
+    }
+    const endpoint: S3Endpoint = {
+      endpoint: env.RGW_ENDPOINT,
+      accessKeyId: env.RGW_ACCESS_KEY,
+      secretAccessKey: env.RGW_SECRET_KEY,
+      region: env.RGW_REGION ?? 'us-east-1',
+      bucket: `bench-runner-${process.pid}`,
+    };
+    await createBucket(endpoint);
+    const store = sdkStore(endpoint);
+    return {
+      store,
+      description: store.description,
+      plainDownload: (key, target) => sdkDownload(endpoint, key, target),
       close: () => store.close(),
     };
   }
