@@ -1,5 +1,6 @@
 import { isValidName, runsPrefix } from '../layout/keys.js';
 import { CorruptObjectError } from '../layout/schema.js';
+import { compareKeys } from '../store/key-order.js';
 import type { Store } from '../store/store.js';
 import { RunNotFoundError } from './errors.js';
 import type { Manifest } from './manifest.js';
@@ -38,7 +39,8 @@ export async function listRuns(store: Store): Promise<RunListing[]> {
     runs.push(key.slice(prefix.length, slash));
     startAfter = `${key.slice(0, slash)}0`;
   }
-  return mapLimit(runs, 8, (run) => describeRun(store, run));
+  // Key order puts `runs/a.x/` before `runs/a/`; show plain run-id order instead.
+  return mapLimit(runs.sort(compareKeys), 8, (run) => describeRun(store, run));
 }
 
 async function describeRun(store: Store, run: string): Promise<RunListing> {
