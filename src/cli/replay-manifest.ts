@@ -1,3 +1,4 @@
+import '../util/promise-shim.js'; // first: libp2p needs Promise.withResolvers, which Node 20 lacks
 import { Command } from 'commander';
 import { buildCommand } from './manifest/build.js';
 import { importEnfCommand } from './manifest/import-enf.js';
