@@ -20,6 +20,7 @@ export type DriverLine =
 export class MemberProcess {
   readonly lines: DriverLine[] = [];
   stderr = '';
+  private readonly stderrWaiters = new Set<{ pattern: RegExp; resolve: () => void }>();
   private readonly waiters = new Set<{ test: (line: DriverLine) => boolean; resolve: (line: DriverLine) => void }>();
   private readonly child: ChildProcess;
   readonly exited: Promise<number | null>;
@@ -32,6 +33,12 @@ export class MemberProcess {
     });
     this.child.stderr!.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString('utf8');
+      for (const waiter of this.stderrWaiters) {
+        if (waiter.pattern.test(this.stderr)) {
+          this.stderrWaiters.delete(waiter);
+          waiter.resolve();
+        }
+      }
     });
     createInterface({ input: this.child.stdout! }).on('line', (text) => {
       const line = JSON.parse(text) as DriverLine;
@@ -76,6 +83,12 @@ export class MemberProcess {
         reject(new Error(`${this.node} exited (${code}) before ${what}; stderr: ${this.stderr.slice(-2000)}`));
       });
     });
+  }
+
+  /** Resolves once the process's log (stderr) matches `pattern`. */
+  logged(pattern: RegExp): Promise<void> {
+    if (pattern.test(this.stderr)) return Promise.resolve();
+    return new Promise((resolve) => this.stderrWaiters.add({ pattern, resolve }));
   }
 
   ready(): Promise<DriverLine> {
