@@ -59,6 +59,7 @@ class Libp2pGossip implements Gossip {
   private readonly mismatchWarned = new Set<string>();
   private readonly dialer: Ticker;
   private readonly republisher: Ticker;
+  private readonly halt = new AbortController();
   private latestProgress: ProgressUpdate | undefined;
   private announcedJoin = false;
   private node: Libp2pNode | undefined;
@@ -138,7 +139,16 @@ class Libp2pGossip implements Gossip {
     pubsub.topicValidators.set(this.topics.events, (_relay, message) => this.validate('event', message) as unknown as TopicValidatorResult);
     pubsub.addEventListener('message', (event) => this.deliver(event.detail));
     pubsub.addEventListener('subscription-change', (event) => {
-      for (const sub of event.detail.subscriptions) if (sub.subscribe) this.onSubscriber(sub.topic);
+      const peer = event.detail.peerId.toString();
+      for (const sub of event.detail.subscriptions) if (sub.subscribe) void this.onSubscriber(peer, sub.topic);
+    });
+    node.addEventListener('peer:connect', (event) => {
+      const peer = event.detail.toString();
+      this.logger.debug({ peerId: peer, node: this.membership.nodeOf(peer) }, 'gossip peer connected');
+    });
+    node.addEventListener('peer:disconnect', (event) => {
+      const peer = event.detail.toString();
+      this.logger.debug({ peerId: peer, node: this.membership.nodeOf(peer) }, 'gossip peer disconnected');
     });
     await node.start();
     pubsub.subscribe(this.topics.progress);
@@ -152,6 +162,7 @@ class Libp2pGossip implements Gossip {
     await this.starting?.catch(() => {});
     const node = this.node;
     if (!node) return;
+    this.halt.abort();
     await this.dialer.stop();
     await this.republisher.stop();
     if (node.getConnections().length > 0) {
@@ -214,12 +225,31 @@ class Libp2pGossip implements Gossip {
     }
   }
 
-  private onSubscriber(topic: string): void {
-    if (topic === this.topics.progress && this.latestProgress) this.republisher.wake();
-    if (topic === this.topics.events && !this.announcedJoin) {
-      this.announcedJoin = true;
-      void this.publish(this.topics.events, { type: 'event', event: 'joining' });
+  /** A peer subscribed to one of our topics: send it our latest state now rather than at the next re-publish. */
+  private async onSubscriber(peer: string, topic: string): Promise<void> {
+    const isProgress = topic === this.topics.progress;
+    if (!(isProgress && this.latestProgress) && !(topic === this.topics.events && !this.announcedJoin)) return;
+    if (!isProgress) this.announcedJoin = true;
+    if (!(await this.outboundStreamTo(peer))) return;
+    if (isProgress) this.republisher.wake();
+    else await this.publish(this.topics.events, { type: 'event', event: 'joining' });
+  }
+
+  /**
+   * The peer's subscription arrives on its stream to us; our stream to it
+   * may open a moment later, and gossipsub silently skips a peer without
+   * one when publishing. Waits (up to 1 s) for that stream; false if stopped.
+   */
+  private async outboundStreamTo(peer: string): Promise<boolean> {
+    const streams = (this.node?.services.pubsub as unknown as { streamsOutbound?: Map<string, unknown> }).streamsOutbound;
+    for (let i = 0; i < 20 && !streams?.has(peer); i++) {
+      try {
+        await this.options.clock.sleep(50, this.halt.signal);
+      } catch {
+        return false;
+      }
     }
+    return !this.halt.signal.aborted;
   }
 
   private async republish(): Promise<void> {

@@ -40,6 +40,7 @@ export type DriverCommand =
   | { cmd: 'progress'; progress: ProgressUpdate }
   | { cmd: 'event'; event: EventUpdate }
   | { cmd: 'counters' }
+  | { cmd: 'usage' }
   | { cmd: 'stop' };
 
 const config = JSON.parse(process.argv[2] ?? '{}') as DriverConfig;
@@ -101,5 +102,9 @@ for await (const line of createInterface({ input: process.stdin })) {
   if (command.cmd === 'progress') gossip.publishProgress(command.progress);
   else if (command.cmd === 'event') gossip.publishEvent(command.event);
   else if (command.cmd === 'counters') out({ ev: 'counters', counters: gossip.counters() });
+  else if (command.cmd === 'usage') {
+    const cpu = process.cpuUsage();
+    out({ ev: 'usage', rssBytes: process.memoryUsage().rss, cpuMicros: cpu.user + cpu.system, atMs: performance.now() });
+  }
   else if (command.cmd === 'stop') await shutdown();
 }

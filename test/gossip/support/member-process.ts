@@ -10,6 +10,7 @@ export type DriverLine =
   | { ev: 'ready'; peerId: string; addrs: string[] }
   | ({ ev: 'message'; at: number } & ReceivedMessage)
   | { ev: 'counters'; counters: GossipCounters }
+  | { ev: 'usage'; rssBytes: number; cpuMicros: number; atMs: number }
   | { ev: 'stopped'; counters: GossipCounters };
 
 /**
@@ -26,8 +27,10 @@ export class MemberProcess {
   readonly exited: Promise<number | null>;
   peerId = '';
 
-  constructor(readonly config: DriverConfig, env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', driver, JSON.stringify(config)], {
+  /** `compiledDriver`: a JavaScript build of member-driver.ts (the bench uses one so tsx is not in the numbers). */
+  constructor(readonly config: DriverConfig, env: Record<string, string> = {}, compiledDriver?: string) {
+    const args = compiledDriver ? [compiledDriver] : ['--import', 'tsx', driver];
+    this.child = spawn(process.execPath, [...args, JSON.stringify(config)], {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     });
@@ -117,6 +120,12 @@ export class MemberProcess {
     this.send({ cmd: 'counters' });
     const line = await this.waitFor((l) => l.ev === 'counters' && this.lines.indexOf(l) >= before, 'counters');
     return (line as Extract<DriverLine, { ev: 'counters' }>).counters;
+  }
+
+  async usage(): Promise<Extract<DriverLine, { ev: 'usage' }>> {
+    const before = this.lines.length;
+    this.send({ cmd: 'usage' });
+    return this.waitFor((l): l is Extract<DriverLine, { ev: 'usage' }> => l.ev === 'usage' && this.lines.indexOf(l) >= before, 'usage');
   }
 
   /** Graceful stop (publishes `leaving`); kills after 5 s if it hangs. */
