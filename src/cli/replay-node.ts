@@ -1,10 +1,12 @@
 import '../util/promise-shim.js'; // first: libp2p needs Promise.withResolvers, which Node 20 lacks
 import { Command } from 'commander';
 import { runCli } from './run-cli.js';
+import { swarmKeyCommand } from './swarm-key.js';
 import { version } from './version.js';
 
 const program = new Command('replay-node')
   .description('A replay host: claims intervals of a run through leases in the shared store and replays them.')
-  .version(version);
+  .version(version)
+  .addCommand(swarmKeyCommand());
 
 await runCli(program);
