@@ -26,3 +26,11 @@ export class GossipAddressError extends Error {
     super(`gossip address ${JSON.stringify(address)}: ${problem}`);
   }
 }
+
+/** libp2p could not listen on the configured addresses (port taken, address not on this host). */
+export class GossipListenError extends Error {
+  override readonly name = 'GossipListenError';
+  constructor(readonly addresses: string[], problem: string, options?: { cause?: unknown }) {
+    super(`gossip cannot listen on ${addresses.join(', ')} (${problem}); choose another --p2p-port or --listen, or run with --no-gossip`, options);
+  }
+}

@@ -12,4 +12,4 @@ export { eventsTopic, progressTopic } from './messages.js';
 export { GossipHints, type PeerState } from './hints.js';
 export { readSwarmKey, writeNewSwarmKey } from './swarm-key.js';
 export { listenOnPort, parseAddress } from './addresses.js';
-export { GossipAddressError, PeerIdentityError, SwarmKeyError } from './errors.js';
+export { GossipAddressError, GossipListenError, PeerIdentityError, SwarmKeyError } from './errors.js';

@@ -5,6 +5,7 @@ import type { Logger } from '../util/logger.js';
 import { bootstrapPeerId, parseAddress, withPeerId } from './addresses.js';
 import { createLibp2pNode, type Libp2pNode } from './create-libp2p-node.js';
 import { DialPlanner } from './dial-planner.js';
+import { GossipListenError } from './errors.js';
 import { zeroCounters, type DropReason, type Gossip, type GossipCounters, type ReceivedMessage } from './gossip.js';
 import { DEFAULT_LISTEN, resolveTuning, type GossipOptions, type GossipTuning } from './gossip-options.js';
 import { describeHandshakeFailure, ENCRYPT_STEP } from './handshake-failure.js';
@@ -150,7 +151,14 @@ class Libp2pGossip implements Gossip {
       const peer = event.detail.toString();
       this.logger.debug({ peerId: peer, node: this.membership.nodeOf(peer) }, 'gossip peer disconnected');
     });
-    await node.start();
+    try {
+      await node.start();
+    } catch (error) {
+      if ((error as Error).name !== 'UnsupportedListenAddressesError') throw error;
+      // libp2p's message is a paragraph with stacks; keep the system error codes (EADDRINUSE, EADDRNOTAVAIL).
+      const codes = [...new Set((error as Error).message.match(/\bE[A-Z]{4,}\b/g) ?? [])];
+      throw new GossipListenError(this.options.listen ?? DEFAULT_LISTEN, codes.join(', ') || 'listen failed', { cause: error });
+    }
     pubsub.subscribe(this.topics.progress);
     pubsub.subscribe(this.topics.events);
     this.logger.info({ peerId: this.peerId, addresses: this.addresses() }, 'gossip listening');
