@@ -121,7 +121,7 @@ try {
   console.log('\n| node | RSS MiB | CPU % idle (republish only) | CPU % publishing | connections | dropped |');
   console.log('|---|---|---|---|---|---|');
   cluster.forEach((m, i) => {
-    const dropped = Object.values(counters[i]!.dropped).reduce((a, b) => a + b, 0);
+    const dropped = Object.entries(counters[i]!.dropped).filter(([, n]) => n > 0).map(([why, n]) => `${n} ${why}`).join(', ') || '0';
     console.log(`| ${m.node} | ${(busyAfter[i]!.rssBytes / 2 ** 20).toFixed(0)} | ${cpuPct(idleBefore[i]!, idleAfter[i]!).toFixed(1)} | ${cpuPct(busyBefore[i]!, busyAfter[i]!).toFixed(1)} | ${counters[i]!.connections} | ${dropped} |`);
   });
   console.log('\n| late joiner | spawn -> listening ms | listening -> heard all 5 ms |');
