@@ -1,5 +1,6 @@
 import '../util/promise-shim.js'; // first: libp2p needs Promise.withResolvers, which Node 20 lacks
 import { Command } from 'commander';
+import { joinCommand } from './join.js';
 import { runCli } from './run-cli.js';
 import { swarmKeyCommand } from './swarm-key.js';
 import { version } from './version.js';
@@ -7,6 +8,7 @@ import { version } from './version.js';
 const program = new Command('replay-node')
   .description('A replay host: claims intervals of a run through leases in the shared store and replays them.')
   .version(version)
+  .addCommand(joinCommand())
   .addCommand(swarmKeyCommand());
 
 await runCli(program);

@@ -17,7 +17,7 @@ import {
 } from './messages.js';
 import { RateLimiter } from './rate-limiter.js';
 import { screenMessage } from './screen-message.js';
-import { Ticker, within } from './ticker.js';
+import { Ticker, within } from '../time/ticker.js';
 
 type Envelope = 'schema' | 'run' | 'node' | 'id' | 'sentAt';
 type MessageBody = Omit<ProgressMessage, Envelope> | Omit<EventMessage, Envelope>;

@@ -1,7 +1,7 @@
 import { runKeys } from '../layout/keys.js';
 import { CorruptObjectError } from '../layout/schema.js';
-import { NotFoundError } from '../store/errors.js';
-import { isNotModified, type Store } from '../store/store.js';
+import { getIfExists } from '../store/get-if-exists.js';
+import type { Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 import { decodeLease, type LeaseRecord, type LeaseSnapshot } from './lease.js';
 
@@ -21,15 +21,9 @@ export interface ReadLeaseContext {
  */
 export async function readLease(ctx: ReadLeaseContext, item: string): Promise<LeaseSnapshot | undefined> {
   const key = runKeys(ctx.run).lease(item);
-  let got;
-  try {
-    got = await ctx.store.get(key);
-  } catch (error) {
-    if (error instanceof NotFoundError) return undefined;
-    throw error;
-  }
+  const got = await getIfExists(ctx.store, key);
+  if (!got) return undefined;
   const seenAt = ctx.clock.monotonic();
-  if (isNotModified(got)) throw new Error(`unexpected 304 for ${key} without If-None-Match`);
   let record: LeaseRecord | undefined;
   let problem: string | undefined;
   try {

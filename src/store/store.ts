@@ -105,7 +105,7 @@ export function isNotModified(result: StoredObject | NotModified): result is Not
 }
 
 /** Every key under `prefix`, page by page, without holding them all in memory. */
-export async function* listAll(store: Store, prefix: string, pageSize = 1000): AsyncGenerator<ObjectInfo> {
+export async function* listAll(store: Pick<Store, 'list'>, prefix: string, pageSize = 1000): AsyncGenerator<ObjectInfo> {
   let startAfter: string | undefined;
   for (;;) {
     const page = await store.list({ prefix, startAfter, limit: pageSize });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Ticker, within } from '../../src/gossip/ticker.js';
+import { Ticker, within } from '../../src/time/ticker.js';
 import { ManualClock } from '../../src/time/manual-clock.js';
 
 describe('Ticker', () => {

@@ -1,4 +1,4 @@
-import type { Clock } from '../time/clock.js';
+import type { Clock } from './clock.js';
 
 /**
  * Runs `tick` every `intervalMs` on the injected clock, or at once when

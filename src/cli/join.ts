@@ -1,0 +1,192 @@
+import { hostname } from 'node:os';
+import { join as joinPath, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { createGossip } from '../gossip/libp2p-gossip.js';
+import { isValidName } from '../layout/keys.js';
+import { readManifest } from '../manifest/read-manifest.js';
+import { ALL_NODES } from '../node/control-record.js';
+import { ReplayNode, type NodeExit } from '../node/replay-node.js';
+import { createRunner, RUNNER_NAMES } from '../runner/create-runner.js';
+import { RunnerConfigError } from '../runner/runner-config-error.js';
+import { SystemClock } from '../time/system-clock.js';
+import { systemIds } from '../util/ids.js';
+import { createLogger } from '../util/logger.js';
+import { UserError } from './describe-error.js';
+import { addGossipOptions, resolveGossipFlags, type GossipFlags } from './gossip-options.js';
+import { integerOption, userErrors } from './manifest/cli-support.js';
+import { withStore } from './manifest/store-option.js';
+import { version } from './version.js';
+
+interface JoinFlags extends GossipFlags {
+  store: string;
+  run: string;
+  node?: string;
+  runner: string;
+  concurrency: number;
+  exitWhenDone?: boolean;
+  dataDir?: string;
+  logLevel?: string;
+  simSpeed?: number;
+  simStepMs?: number;
+  simStartupMs?: number;
+  simFaults?: string;
+  nodeosBin?: string;
+  nodeosConfig?: string;
+  p2pPeer?: string[];
+  blockLogs?: boolean;
+  genesisJson?: string;
+  stallTimeoutMs?: number;
+  cacheDir?: string;
+  heartbeatMs?: number;
+  idleScanMs?: number;
+  controlPollMs?: number;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const hidden = (flags: string, description: string, parse?: (v: string) => unknown): Option => {
+  const option = new Option(flags, description).hideHelp();
+  return parse ? option.argParser(parse) : option;
+};
+
+/** `replay-node join`: this host works on a run until it is done, drained or stopped. */
+export function joinCommand(): Command {
+  const command = new Command('join')
+    .summary('work on a run: claim intervals through leases, replay them, write results')
+    .description(
+      'Join a run as a replay node. The node claims items of the run through lease objects in the store, replays them ' +
+        'with its runner (nodeos, or the simulated chain), and writes immutable results. Any number of nodes may join, ' +
+        'on any hosts that reach the store; they need no coordinator. SIGTERM/SIGINT stop gracefully (leases are ' +
+        'released so others take them at once); a second signal forces.',
+    )
+    .requiredOption('--store <url>', 'the shared store (s3://bucket/prefix?..., file:///dir or a directory)')
+    .requiredOption('--run <run>', 'the run to work on (published with replay-manifest)')
+    .option('--node <id>', 'this node\'s id in the run (default: host name and a random suffix)')
+    .addOption(new Option('--runner <name>', 'what replays an item').choices(RUNNER_NAMES).default('nodeos'))
+    .option('--concurrency <n>', 'items worked on at once', integerOption(1), 1)
+    .option('--exit-when-done', 'exit 0 once every item has a result or has failed for good')
+    .option('--data-dir <dir>', 'working directory: gossip identity, nodeos state and caches (default ./.replay/nodes/<node>)')
+    .option('--log-level <level>', 'trace, debug, info, warn or error (default info; env LOG_LEVEL)')
+    .option('--sim-speed <blocks-per-second>', 'sim runner: replay speed (0: instant)', integerOption(0))
+    .option('--sim-step-ms <ms>', 'sim runner: progress step', integerOption(1))
+    .option('--sim-startup-ms <ms>', 'sim runner: simulated snapshot load time', integerOption(0))
+    .option('--sim-faults <json>', 'sim runner: injected faults (docs/runners.md; env REPLAY_SIM_FAULTS)')
+    .option('--nodeos-bin <path>', 'nodeos runner: use this nodeos instead of the manifest\'s artifact')
+    .option('--nodeos-config <file>', 'nodeos runner: config.ini whose keys replace the template\'s')
+    .addOption(new Option('--p2p-peer <host:port>', 'nodeos runner: a p2p peer to sync blocks from, repeatable').argParser(collect))
+    .option('--block-logs', 'nodeos runner: fetch the block-log stride file covering each start block from the store')
+    .option('--genesis-json <file>', 'nodeos runner: genesis.json for items that start at block 0')
+    .option('--stall-timeout-ms <ms>', 'nodeos runner: fail an attempt after this long without head progress', integerOption(1))
+    .option('--cache-dir <dir>', 'nodeos runner: installed nodeos and decompressed snapshots (default <data-dir>/cache)')
+    .addOption(hidden('--heartbeat-ms <ms>', 'node record rewrite period (default ttl/3)', integerOption(1)))
+    .addOption(hidden('--idle-scan-ms <ms>', 'rescan period with nothing to claim', integerOption(1)))
+    .addOption(hidden('--control-poll-ms <ms>', 'control/ poll period', integerOption(1)));
+  return addGossipOptions(command).action(userErrors(join));
+}
+
+async function join(flags: JoinFlags): Promise<void> {
+  const ids = systemIds;
+  const node = flags.node ?? defaultNodeId(ids.random);
+  if (!isValidName(node) || node === ALL_NODES) {
+    throw new UserError(`--node ${JSON.stringify(node)} is not a usable node id; use letters, digits, '.', '_' or '-' (not "${ALL_NODES}")`);
+  }
+  const gossipSettings = await resolveGossipFlags(flags);
+  const dataDir = resolve(flags.dataDir ?? joinPath('.replay', 'nodes', node));
+  // REPLAY_TEST_CLOCK_SKEW_MS: a test hook that makes this host's wall clock wrong (durations are unaffected).
+  const clock = new SystemClock(Number(process.env.REPLAY_TEST_CLOCK_SKEW_MS ?? 0));
+  const logger = createLogger({ name: 'replay-node', ...(flags.logLevel ? { level: flags.logLevel } : {}) });
+
+  await withStore(flags.store, { probe: true }, async (store) => {
+    const { manifest } = await readManifest(store, flags.run);
+    let runner;
+    try {
+      runner = createRunner(flags.runner, {
+        sim: {
+          ...(flags.simSpeed === undefined ? {} : { blocksPerSecond: flags.simSpeed }),
+          ...(flags.simStepMs === undefined ? {} : { stepMs: flags.simStepMs }),
+          ...(flags.simStartupMs === undefined ? {} : { startupMs: flags.simStartupMs }),
+          ...(flags.simFaults === undefined ? {} : { faults: flags.simFaults }),
+        },
+        nodeos: {
+          dataDir,
+          ...(flags.nodeosBin ? { nodeosBin: flags.nodeosBin } : {}),
+          ...(flags.nodeosConfig ? { configFile: flags.nodeosConfig } : {}),
+          ...(flags.p2pPeer ? { p2pPeers: flags.p2pPeer } : {}),
+          ...(flags.blockLogs ? { blockLogs: true } : {}),
+          ...(flags.genesisJson ? { genesisJson: flags.genesisJson } : {}),
+          ...(flags.stallTimeoutMs ? { stallTimeoutMs: flags.stallTimeoutMs } : {}),
+          ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
+        },
+      }, { clock, logger, nodeId: node, store, manifest });
+    } catch (error) {
+      if (error instanceof RunnerConfigError) throw new UserError(error.message);
+      throw error;
+    }
+    // Gossip is built first (the node publishes its peer id); it reaches the node through this reference.
+    const late: { node?: ReplayNode } = {};
+    const gossip = gossipSettings
+      ? await createGossip({
+          run: manifest.run, node, dataDir, clock, ids, logger,
+          listen: gossipSettings.listen, announce: gossipSettings.announce, bootstrap: gossipSettings.bootstrap,
+          ...(gossipSettings.swarmKey ? { swarmKey: gossipSettings.swarmKey } : {}),
+          onStranger: () => late.node?.peersChanged(),
+        })
+      : undefined;
+    const replayNode = new ReplayNode(
+      { store, clock, ids, logger, runner, ...(gossip ? { gossip } : {}), host: hostname(), pid: process.pid, version },
+      {
+        run: manifest.run, node, manifest,
+        settings: {
+          concurrency: flags.concurrency, exitWhenDone: Boolean(flags.exitWhenDone),
+          heartbeatMs: flags.heartbeatMs, idleScanMs: flags.idleScanMs, controlPollMs: flags.controlPollMs,
+        },
+      },
+    );
+    late.node = replayNode;
+    const removeSignals = onStopSignals((signal) => replayNode.stop(`signal ${signal}`), logger);
+    try {
+      try {
+        await replayNode.start();
+      } catch (error) {
+        await replayNode.stop(`start-up failed: ${(error as Error).message}`);
+        if (error instanceof RunnerConfigError) throw new UserError(error.message);
+        throw error;
+      }
+      const exit = await replayNode.exited;
+      reportExit(exit);
+    } finally {
+      removeSignals();
+    }
+  });
+}
+
+function reportExit(exit: NodeExit): void {
+  if (exit.reason === 'error') throw new UserError(`node stopped on an error: ${exit.detail ?? 'unknown'}; see the log above`, 1);
+  process.stderr.write(`replay-node: ${exit.reason}${exit.detail && exit.detail !== exit.reason ? ` (${exit.detail})` : ''}\n`);
+}
+
+/** First SIGTERM/SIGINT: graceful stop. Second: exit at once (leases then expire; nodeos children die with us). */
+function onStopSignals(stop: (signal: string) => Promise<void>, logger: ReturnType<typeof createLogger>): () => void {
+  let signalled = false;
+  const handler = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    signalled = true;
+    logger.info({ signal }, 'stopping gracefully (send again to force)');
+    void stop(signal);
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+  return () => {
+    process.off('SIGTERM', handler);
+    process.off('SIGINT', handler);
+  };
+}
+
+/** `<host>-<4 base36 chars>`: readable in listings, unique enough per start. */
+function defaultNodeId(random: () => number): string {
+  const host = hostname().toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 40) || 'node';
+  const suffix = Array.from({ length: 4 }, () => Math.floor(random() * 36).toString(36)).join('');
+  return `${host}-${suffix}`;
+}

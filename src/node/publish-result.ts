@@ -1,0 +1,112 @@
+import { runKeys } from '../layout/keys.js';
+import { CorruptObjectError } from '../layout/schema.js';
+import { AlreadyExistsError, StoreError, WriteOutcomeUnknownError } from '../store/errors.js';
+import { getIfExists } from '../store/get-if-exists.js';
+import { create, type Store } from '../store/store.js';
+import type { Clock } from '../time/clock.js';
+import type { IdSource } from '../util/ids.js';
+import type { Logger } from '../util/logger.js';
+import { encodeConflict, outcomeOf, type ConflictRecord } from './conflict-record.js';
+import { decodeResult, encodeResult, sameOutcome, type ResultRecord } from './result-record.js';
+
+export interface PublishContext {
+  store: Pick<Store, 'put' | 'get'>;
+  clock: Pick<Clock, 'now' | 'sleep'>;
+  ids: IdSource;
+  logger: Logger;
+  run: string;
+}
+
+export type PublishOutcome =
+  /** Ours is the canonical result. */
+  | { kind: 'written' }
+  /** A result was there with the same hashes: a confirmation (nothing written). */
+  | { kind: 'confirmed'; canonical: ResultRecord }
+  /** A result was there with different hashes: recorded under conflicts/ (or unreadable: recorded too). */
+  | { kind: 'conflict'; canonical: ResultRecord | undefined; conflictKey: string };
+
+const ATTEMPTS = 4;
+
+/**
+ * Writes an item's result with create-if-absent (docs/protocol.md §3.7). No
+ * path overwrites a result. A 412, a timeout or a 5xx is decided by reading
+ * the result back: our nonce means ours landed; otherwise the canonical
+ * result is compared, and a different outcome becomes an immutable conflict
+ * object. Does not need the lease: a zombie finisher's replay is valid, the
+ * create decides who is canonical.
+ */
+export async function publishResult(ctx: PublishContext, result: ResultRecord): Promise<PublishOutcome> {
+  const key = runKeys(ctx.run).result(result.item);
+  const body = encodeResult(result);
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    try {
+      await ctx.store.put(key, body, create);
+      return { kind: 'written' };
+    } catch (error) {
+      if (!(error instanceof StoreError)) throw error;
+      lastError = error;
+      if (!(error instanceof AlreadyExistsError || error instanceof WriteOutcomeUnknownError) && !error.retryable) throw error;
+    }
+    let canonical: ResultRecord | 'corrupt' | undefined;
+    try {
+      canonical = await readResult(ctx, key);
+    } catch (error) {
+      if (error instanceof StoreError && error.retryable) {
+        lastError = error;
+        await ctx.clock.sleep(200 * attempt);
+        continue;
+      }
+      throw error;
+    }
+    if (canonical === undefined) {
+      // Nothing there after all (the failed try did not land): try again.
+      await ctx.clock.sleep(200 * attempt);
+      continue;
+    }
+    if (canonical !== 'corrupt' && canonical.nonce === result.nonce) return { kind: 'written' };
+    if (canonical !== 'corrupt' && sameOutcome(canonical, result)) {
+      ctx.logger.info({ item: result.item, canonicalNode: canonical.node, endHash: result.endHash }, 'result confirmed: same hashes as the canonical result');
+      return { kind: 'confirmed', canonical };
+    }
+    const conflictKey = await writeConflict(ctx, result, canonical === 'corrupt' ? undefined : canonical);
+    return { kind: 'conflict', canonical: canonical === 'corrupt' ? undefined : canonical, conflictKey };
+  }
+  throw lastError;
+}
+
+async function readResult(ctx: PublishContext, key: string): Promise<ResultRecord | 'corrupt' | undefined> {
+  const got = await getIfExists(ctx.store, key);
+  if (!got) return undefined;
+  try {
+    return decodeResult(key, got.body);
+  } catch (error) {
+    if (error instanceof CorruptObjectError) {
+      ctx.logger.error({ key, problem: error.message }, 'the canonical result is corrupt; recording ours as a conflict');
+      return 'corrupt';
+    }
+    throw error;
+  }
+}
+
+async function writeConflict(ctx: PublishContext, found: ResultRecord, canonical: ResultRecord | undefined): Promise<string> {
+  const keys = runKeys(ctx.run);
+  const key = keys.conflict(found.item, found.node, ctx.ids.ulid());
+  const record: ConflictRecord = {
+    schema: 'replay/conflict/v1',
+    run: ctx.run,
+    item: found.item,
+    found: outcomeOf(found),
+    canonical: canonical
+      ? outcomeOf(canonical)
+      : { node: 'unknown (corrupt result object)', epoch: 0, endHash: 'unreadable', headBlockId: '', runner: '' },
+    detectedAt: new Date(ctx.clock.now()).toISOString(),
+  };
+  // The key is new by construction (a fresh ULID); create-if-absent anyway, so nothing is ever replaced.
+  await ctx.store.put(key, encodeConflict(record), create);
+  ctx.logger.error(
+    { item: found.item, ours: found.endHash, canonical: canonical?.endHash, canonicalNode: canonical?.node, key },
+    `CONFLICT on ${found.item}: this node's end hash differs from the canonical result (nondeterminism?); recorded, canonical result kept`,
+  );
+  return key;
+}

@@ -1,0 +1,353 @@
+import { runKeys } from '../layout/keys.js';
+import { ExpiryJudge } from '../lease/expiry.js';
+import { releaseLease } from '../lease/release.js';
+import { manifestItems } from '../manifest/items.js';
+import type { Manifest } from '../manifest/manifest.js';
+import type { Runner, RunnerProgress } from '../runner/runner.js';
+import type { Store } from '../store/store.js';
+import type { Clock } from '../time/clock.js';
+import { Ticker, within } from '../time/ticker.js';
+import { Wakeup } from '../time/wakeup.js';
+import type { IdSource } from '../util/ids.js';
+import type { Logger } from '../util/logger.js';
+import { ControlWatch } from './control-watch.js';
+import { Heartbeat, type NodeRecordFields } from './heartbeat.js';
+import { itemOrderFor } from './item-order.js';
+import { isoNow, type NodeContext } from './node-context.js';
+import { NodeGossip, type GossipPart } from './node-gossip.js';
+import type { NodeCounts, NodeState } from './node-record.js';
+import { PeerWatch } from './peer-watch.js';
+import { scanRun } from './scan-run.js';
+import { Scheduler, type Claimed } from './scheduler.js';
+import { resolveNodeSettings, type NodeSettings } from './settings.js';
+import { StoreClock } from './store-clock.js';
+import { ItemWork, type ItemOutcome } from './work-item.js';
+import { WorkView } from './work-view.js';
+
+export interface ReplayNodeDeps {
+  store: Store;
+  clock: Clock;
+  ids: IdSource;
+  logger: Logger;
+  runner: Runner;
+  /** Absent with --no-gossip: the node works from the store alone. */
+  gossip?: GossipPart;
+  /** For the node record: host name, process id, product version. */
+  host: string;
+  pid: number;
+  version: string;
+}
+
+export interface ReplayNodeConfig {
+  run: string;
+  node: string;
+  manifest: Manifest;
+  settings?: Partial<NodeSettings>;
+}
+
+export interface NodeExit {
+  /** `run complete` (--exit-when-done), `drained`, `stopped` (signal or stop()), `error`. */
+  reason: 'run complete' | 'drained' | 'stopped' | 'error';
+  detail?: string;
+}
+
+interface Active {
+  work: ItemWork;
+  startedAt: string;
+  progress?: RunnerProgress;
+  done: Promise<void>;
+}
+
+/**
+ * A replay host (issue 4, docs/protocol.md): claims items of one run through
+ * leases, replays them with its runner, writes results, failures and
+ * conflicts, keeps its node record fresh, watches peers' heartbeats and the
+ * operator's control objects, and uses gossip as a hint when it has it.
+ *
+ * States: initializing, waiting (nothing claimable), working, paused,
+ * draining, stopping, stopped. start() and stop() are idempotent; `exited`
+ * resolves once the node has stopped, for whatever reason.
+ */
+export class ReplayNode {
+  readonly exited: Promise<NodeExit>;
+  private readonly ctx: NodeContext;
+  private readonly view: WorkView;
+  private readonly peers: PeerWatch;
+  private readonly scheduler: Scheduler;
+  private readonly control: ControlWatch;
+  private readonly heartbeat: Heartbeat;
+  private readonly gossip: NodeGossip | undefined;
+  private readonly peerTicker: Ticker;
+  private readonly controlTicker: Ticker;
+  private readonly wake: Wakeup;
+  private readonly active = new Map<string, Active>();
+  private readonly counts: NodeCounts = { done: 0, confirmed: 0, conflicts: 0, failed: 0 };
+  private readonly halt = new AbortController();
+  private state: NodeState = 'initializing';
+  private draining = false;
+  private lastScanAt = -Infinity;
+  private stopReason: string | undefined;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+  private loop: Promise<void> | undefined;
+  private resolveExit!: (exit: NodeExit) => void;
+  private readonly startedAt: string;
+
+  constructor(private readonly deps: ReplayNodeDeps, private readonly config: ReplayNodeConfig) {
+    const { store, clock, ids, logger } = deps;
+    const { run, node, manifest } = config;
+    const ttlMs = manifest.defaults.leaseTtlMs;
+    const settings = resolveNodeSettings(ttlMs, deps.gossip !== undefined, config.settings);
+    const judge = new ExpiryJudge(clock, { fallbackTtlMs: ttlMs });
+    const storeClock = new StoreClock(clock);
+    const log = logger.child({ run, node });
+    const items = manifestItems(manifest);
+    this.ctx = {
+      store, clock, ids, logger: log, run, node, manifest, items, settings, judge, storeClock,
+      lease: { store, clock, ids, run, node, ttlMs, judge, logger: log },
+    };
+    this.startedAt = isoNow(clock);
+    this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+    this.view = new WorkView(itemOrderFor(node, items));
+    this.peers = new PeerWatch({
+      store, clock, logger: log, run, self: node, storeClock,
+      judge: new ExpiryJudge(clock, { fallbackTtlMs: ttlMs }), fallbackStaleAfterMs: ttlMs,
+    });
+    this.gossip = deps.gossip ? new NodeGossip(deps.gossip, this.ctx, () => this.wake.poke()) : undefined;
+    this.scheduler = new Scheduler({ ctx: this.ctx, view: this.view, peers: this.peers, hints: this.gossip?.hints, isLocal: (id) => this.active.has(id) });
+    this.control = new ControlWatch({ store, logger: log, run, node });
+    this.heartbeat = new Heartbeat({ store, clock, logger: log, run, node, storeClock, heartbeatMs: settings.heartbeatMs }, () => this.recordFields());
+    this.wake = new Wakeup(clock);
+    const warn = (what: string) => (error: unknown) => log.warn({ err: error }, `${what} failed; trying again next round`);
+    this.peerTicker = new Ticker(clock, settings.peerWatchMs, () => this.watchPeers(), warn('peer watch'));
+    this.controlTicker = new Ticker(clock, settings.controlPollMs, () => this.pollControl(), warn('control poll'));
+  }
+
+  get nodeState(): NodeState {
+    return this.state;
+  }
+
+  get stats(): { counts: NodeCounts; scheduler: Scheduler['stats']; view: ReturnType<WorkView['counts']> } {
+    return { counts: { ...this.counts }, scheduler: { ...this.scheduler.stats }, view: this.view.counts() };
+  }
+
+  /** Someone unknown tried to connect over gossip: a new member, perhaps; look at node records now. */
+  peersChanged(): void {
+    this.peerTicker.wake();
+  }
+
+  start(): Promise<void> {
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  /** Graceful: stops claiming, aborts running items and releases their leases, marks the node stopped. Bounded by stopTimeoutMs. */
+  stop(reason = 'stopped'): Promise<void> {
+    return this.shutdown({ reason: 'stopped', detail: reason });
+  }
+
+  private async doStart(): Promise<void> {
+    const { ctx } = this;
+    ctx.logger.info({ items: ctx.items.length, concurrency: ctx.settings.concurrency, runner: this.deps.runner.name, gossip: Boolean(this.gossip) }, 'node starting');
+    await this.heartbeat.write();
+    await this.deps.runner.prepare();
+    if (this.gossip) await this.gossip.start();
+    await Promise.all([this.pollControl(), this.watchPeers(true), this.scan()]);
+    this.heartbeat.start();
+    this.peerTicker.start();
+    this.controlTicker.start();
+    this.loop = this.mainLoop().catch((error: unknown) => {
+      ctx.logger.error({ err: error }, 'node loop failed');
+      void this.shutdown({ reason: 'error', detail: (error as Error).message });
+    });
+  }
+
+  private async mainLoop(): Promise<void> {
+    const { settings, clock } = this.ctx;
+    while (!this.halt.signal.aborted) {
+      const control = this.control.current;
+      if (control.drain && !this.draining) {
+        this.draining = true;
+        this.ctx.logger.info({ active: this.active.size }, 'drain requested: finishing current items, then exiting');
+      }
+      if (this.draining && this.active.size === 0) {
+        await this.control.clearOwnDrain();
+        void this.shutdown({ reason: 'drained' });
+        return;
+      }
+      if (!control.paused && !this.draining) await this.fill();
+      if (this.halt.signal.aborted) return;
+      if (settings.exitWhenDone && this.active.size === 0 && this.view.finished) {
+        void this.shutdown({ reason: 'run complete' });
+        return;
+      }
+      this.updateState();
+      const now = clock.monotonic();
+      const untilScan = this.lastScanAt + settings.idleScanMs - now;
+      const untilCheck = (this.scheduler.nextCheckAt() ?? Infinity) - now;
+      await this.wake.wait(Math.max(0, Math.min(untilScan, untilCheck, settings.idleScanMs)));
+    }
+  }
+
+  /** Claims until every slot is busy or nothing is claimable. */
+  private async fill(): Promise<void> {
+    const { settings, clock } = this.ctx;
+    while (this.active.size < settings.concurrency && !this.halt.signal.aborted && !this.control.current.paused && !this.draining) {
+      let claimed = await this.scheduler.claimNext(this.halt.signal);
+      if (!claimed) {
+        const sinceScan = clock.monotonic() - this.lastScanAt;
+        const due = sinceScan >= settings.idleScanMs || (this.scheduler.wantsScan && sinceScan >= 1_000);
+        if (!due) return;
+        await this.scan();
+        claimed = await this.scheduler.claimNext(this.halt.signal);
+      }
+      if (!claimed || this.halt.signal.aborted) {
+        if (claimed) await releaseLease(this.ctx.lease, claimed.lease, { reason: 'stopping' }).catch(() => undefined);
+        return;
+      }
+      this.startWork(claimed);
+    }
+  }
+
+  private async scan(): Promise<void> {
+    const { ctx } = this;
+    const listing = await scanRun(ctx.store, ctx.clock, ctx.run, this.view.byId);
+    const keys = runKeys(ctx.run);
+    for (const [id, info] of listing.leases) ctx.judge.observe(keys.lease(id), info.etag, listing.leasesSeenAt);
+    this.view.applyListings(listing.resultIds, listing.leases);
+    this.lastScanAt = ctx.clock.monotonic();
+    this.scheduler.scanned();
+    if (listing.foreign.length > 0) ctx.logger.debug({ foreign: listing.foreign.slice(0, 5), count: listing.foreign.length }, 'foreign keys in the run skipped');
+  }
+
+  private startWork(claimed: Claimed): void {
+    const { item, lease, how } = claimed;
+    const work = new ItemWork(this.ctx, this.deps.runner, item, lease, how, { onProgress: (id, p) => this.onProgress(id, p) });
+    const entry: Active = { work, startedAt: isoNow(this.ctx.clock), done: Promise.resolve() };
+    this.active.set(item.id, entry);
+    this.ctx.logger.info({ item: item.id, epoch: lease.record.epoch, how }, `claimed ${item.id}`);
+    this.gossip?.event({ event: 'claimed', item: item.id, epoch: lease.record.epoch });
+    this.updateState();
+    void this.heartbeat.write();
+    entry.done = work.run().then(
+      (outcome) => this.afterItem(item.id, work.epoch, outcome),
+      (error: unknown) => this.ctx.logger.error({ item: item.id, err: error }, 'item work crashed'),
+    ).finally(() => {
+      this.active.delete(item.id);
+      this.updateState();
+      this.wake.poke();
+    });
+  }
+
+  private afterItem(id: string, epoch: number, outcome: ItemOutcome): void {
+    const log = this.ctx.logger;
+    switch (outcome.kind) {
+      case 'done': {
+        this.view.markDone(id);
+        const { publish, result } = outcome;
+        if (publish.kind === 'written') this.counts.done++;
+        if (publish.kind === 'confirmed') this.counts.confirmed++;
+        if (publish.kind === 'conflict') this.counts.conflicts++;
+        log.info({ item: id, endHash: result.endHash, verdict: result.verdict, outcome: publish.kind }, `finished ${id}`);
+        this.gossip?.event({ event: publish.kind === 'conflict' ? 'conflict' : 'done', item: id, epoch, hash: result.endHash });
+        break;
+      }
+      case 'already-done':
+        this.view.markDone(id);
+        this.gossip?.event({ event: 'done', item: id, epoch });
+        break;
+      case 'failed':
+        this.counts.failed++;
+        if (outcome.final) this.view.markFailed(id);
+        this.gossip?.event({ event: outcome.final ? 'failed' : 'released', item: id, epoch, reason: outcome.reason });
+        break;
+      case 'lost':
+        this.gossip?.event({ event: 'renewed-lost', item: id, epoch, reason: outcome.reason });
+        break;
+      case 'stopped':
+        this.gossip?.event({ event: 'released', item: id, epoch, reason: 'stopping' });
+        break;
+    }
+  }
+
+  private onProgress(id: string, progress: RunnerProgress): void {
+    const entry = this.active.get(id);
+    if (entry) entry.progress = progress;
+    this.gossip?.progress(this.state, this.progressItems());
+  }
+
+  private progressItems(): Array<{ item: string; headBlock: number; blocksPerSecond: number }> {
+    return [...this.active].map(([item, a]) => ({ item, headBlock: a.progress?.headBlock ?? this.view.byId.get(item)!.start, blocksPerSecond: a.progress?.blocksPerSecond ?? 0 }));
+  }
+
+  private async watchPeers(details = false): Promise<void> {
+    const idle = this.active.size < this.ctx.settings.concurrency;
+    await this.peers.refresh({ details: details || idle });
+    this.gossip?.setMembers(this.peers.members(), this.deps.gossip?.peerId);
+    if (this.peers.suspectItems().size > 0) this.wake.poke();
+  }
+
+  private async pollControl(): Promise<void> {
+    const before = this.control.current;
+    const after = await this.control.poll();
+    if (before.paused !== after.paused || before.drain !== after.drain) {
+      this.ctx.logger.info({ paused: after.paused, drain: after.drain }, 'operator control changed');
+      this.updateState();
+      this.wake.poke();
+    }
+  }
+
+  private updateState(): void {
+    if (this.stopping || this.halt.signal.aborted) return;
+    const next: NodeState = this.draining ? 'draining'
+      : this.active.size > 0 ? 'working'
+      : this.control.current.paused ? 'paused'
+      : this.starting && this.loop ? 'waiting' : 'initializing';
+    if (next === this.state) return;
+    this.state = next;
+    void this.heartbeat.write();
+    this.gossip?.progress(this.state, this.progressItems());
+  }
+
+  private recordFields(): NodeRecordFields {
+    const { settings } = this.ctx;
+    return {
+      state: this.state,
+      items: [...this.active].map(([item, a]) => ({
+        item, epoch: a.work.epoch, startedAt: a.startedAt,
+        ...(a.progress ? { headBlock: a.progress.headBlock, ...(a.progress.blocksPerSecond === undefined ? {} : { blocksPerSecond: Math.round(a.progress.blocksPerSecond) }) } : {}),
+      })),
+      host: this.deps.host, pid: this.deps.pid, version: this.deps.version, runner: this.deps.runner.name,
+      concurrency: settings.concurrency, startedAt: this.startedAt,
+      heartbeatMs: settings.heartbeatMs, staleAfterMs: settings.staleAfterMs,
+      counts: { ...this.counts },
+      ...(this.gossip ? { peerId: this.gossip.peerId, addrs: this.gossip.addresses() } : {}),
+      ...(this.stopReason ? { reason: this.stopReason } : {}),
+    };
+  }
+
+  /** The one way out, whatever the reason; the first reason wins. */
+  private shutdown(exit: NodeExit): Promise<void> {
+    this.stopping ??= this.doShutdown(exit);
+    return this.stopping;
+  }
+
+  private async doShutdown(exit: NodeExit): Promise<void> {
+    const { logger, settings, clock } = this.ctx;
+    this.halt.abort();
+    this.wake.poke();
+    this.stopReason = exit.detail ?? exit.reason;
+    this.state = 'stopping';
+    logger.info({ reason: this.stopReason, active: this.active.size }, 'node stopping');
+    void this.heartbeat.write();
+    const released = [...this.active.values()].map((a) => a.work.stop('stopping'));
+    const settled = await within(clock, settings.stopTimeoutMs, Promise.all([...released, ...[...this.active.values()].map((a) => a.done)]));
+    if (settled === undefined) logger.warn({ items: [...this.active.keys()] }, 'some leases were not released in time; they will expire');
+    await within(clock, settings.stopTimeoutMs, Promise.all([this.peerTicker.stop(), this.controlTicker.stop(), this.heartbeat.stop()]));
+    this.state = 'stopped';
+    await within(clock, settings.stopTimeoutMs, this.heartbeat.write());
+    await within(clock, settings.stopTimeoutMs, Promise.all([this.gossip?.stop(), this.deps.runner.close()]));
+    logger.info({ reason: this.stopReason, ...this.counts }, 'node stopped');
+    this.resolveExit(exit);
+  }
+}

@@ -1,0 +1,39 @@
+import { itemIdFromKey, runKeys } from '../layout/keys.js';
+import { listAll, type ObjectInfo, type Store } from '../store/store.js';
+import type { Clock } from '../time/clock.js';
+
+export interface RunListing {
+  /** Items that have a result object. */
+  resultIds: Set<string>;
+  /** Items that have a lease object, with what the listing said of it. */
+  leases: Map<string, ObjectInfo>;
+  /** Monotonic time when the listing of leases began (no ETag it shows can be newer). */
+  leasesSeenAt: number;
+  /** Keys under results/ and leases/ that are not items of this run (reported, skipped). */
+  foreign: string[];
+}
+
+/**
+ * One look at a run's results/ and leases/ prefixes: paged listings, one
+ * request per thousand objects, no GETs. Results are listed first so that
+ * an item finished between the two listings shows as done rather than as
+ * free.
+ */
+export async function scanRun(store: Pick<Store, 'list'>, clock: Pick<Clock, 'monotonic'>, run: string, items: { has(id: string): boolean }): Promise<RunListing> {
+  const keys = runKeys(run);
+  const foreign: string[] = [];
+  const resultIds = new Set<string>();
+  for await (const info of listAll(store, keys.resultsPrefix)) {
+    const id = itemIdFromKey(info.key, keys.resultsPrefix);
+    if (id !== undefined && items.has(id) && info.key === keys.result(id)) resultIds.add(id);
+    else foreign.push(info.key);
+  }
+  const leasesSeenAt = clock.monotonic();
+  const leases = new Map<string, ObjectInfo>();
+  for await (const info of listAll(store, keys.leasesPrefix)) {
+    const id = itemIdFromKey(info.key, keys.leasesPrefix);
+    if (id !== undefined && items.has(id) && info.key === keys.lease(id)) leases.set(id, info);
+    else foreign.push(info.key);
+  }
+  return { resultIds, leases, leasesSeenAt, foreign };
+}

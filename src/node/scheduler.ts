@@ -1,0 +1,224 @@
+import { runKeys } from '../layout/keys.js';
+import type { GossipHints } from '../gossip/hints.js';
+import { claimLease } from '../lease/claim.js';
+import type { HeldLease, LeaseSnapshot } from '../lease/lease.js';
+import { readLease } from '../lease/read-lease.js';
+import type { ManifestItem } from '../manifest/items.js';
+import type { NodeContext } from './node-context.js';
+import type { PeerWatch } from './peer-watch.js';
+import type { WorkView } from './work-view.js';
+
+export interface Claimed {
+  item: ManifestItem;
+  lease: HeldLease;
+  how: 'created' | 'reclaimed' | 'took-over';
+}
+
+export interface SchedulerDeps {
+  ctx: NodeContext;
+  view: WorkView;
+  peers: PeerWatch;
+  hints?: GossipHints;
+  /** Items this node is working on right now (never claimed twice locally). */
+  isLocal(item: string): boolean;
+}
+
+export interface SchedulerStats {
+  claims: number;
+  /** Conditional writes that lost (the benchmark's "waste"). */
+  failedWrites: number;
+  leaseReads: number;
+}
+
+interface Candidate {
+  item: ManifestItem;
+  /** Read the lease first (it exists, or may have changed); otherwise try create-if-absent. */
+  read: boolean;
+  known?: LeaseSnapshot;
+}
+
+/** Lost creates in a row after which the view is too stale to trust: rescan before trying more. */
+const STALE_VIEW_LOSSES = 3;
+/** Store-clock stamps have one-second resolution. */
+const STORE_CLOCK_MARGIN_MS = 1_000;
+
+/**
+ * Chooses what this node claims next, cheaply and without a herd:
+ *
+ *  1. items gossip says were just released (read, then CAS);
+ *  2. leases that may have expired: named by dead or stopped peers' records,
+ *     or quiet for a TTL in our listings (read, judge, take over);
+ *  3. free items in this node's own rendezvous order (create-if-absent: one
+ *     request when it wins), skipping what gossip says others hold;
+ *  4. released leases we have read, and leases whose ETag changed since our
+ *     last read unless a live peer's record says it works on them (a renewal).
+ *
+ * Each candidate costs O(1) requests; a node never lists per claim. Items
+ * whose lease names this node in `failedBy` are left to other live nodes;
+ * replicas of an interval this node already holds or held are skipped.
+ */
+export class Scheduler {
+  readonly stats: SchedulerStats = { claims: 0, failedWrites: 0, leaseReads: 0 };
+  /** Leases found held: not worth reading again before this monotonic time. */
+  private readonly notBefore = new Map<string, number>();
+  /** `<start>-<end>` of every interval this node has held (a node replays one replica of each at most). */
+  private readonly myIntervals = new Set<string>();
+  private lostCreates = 0;
+  private released: string[] = [];
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  /** True when lost races say our listing is out of date. */
+  get wantsScan(): boolean {
+    return this.lostCreates >= STALE_VIEW_LOSSES;
+  }
+
+  scanned(): void {
+    this.lostCreates = 0;
+  }
+
+  /** Items to look at first (gossip `released`, or a peer that stopped gracefully). */
+  hintReleased(items: Iterable<string>): void {
+    this.released.push(...items);
+  }
+
+  /** The earliest monotonic time a held lease we know of could be judged expired (for the node's sleep). */
+  nextCheckAt(): number | undefined {
+    let earliest: number | undefined;
+    for (const at of this.notBefore.values()) earliest = earliest === undefined ? at : Math.min(earliest, at);
+    return earliest;
+  }
+
+  async claimNext(signal?: AbortSignal): Promise<Claimed | undefined> {
+    for (const candidate of this.candidates()) {
+      if (signal?.aborted) return undefined;
+      const claimed = await this.tryClaim(candidate, signal);
+      if (claimed) return claimed;
+      if (this.wantsScan) return undefined;
+    }
+    return undefined;
+  }
+
+  private *candidates(): Generator<Candidate> {
+    const { view, peers, hints } = this.deps;
+    const tried = new Set<string>();
+    const offer = (item: ManifestItem | undefined, c: Omit<Candidate, 'item'>): Candidate | undefined => {
+      if (!item || tried.has(item.id) || !this.eligible(item)) return undefined;
+      tried.add(item.id);
+      return { item, ...c };
+    };
+
+    const released = [...this.released, ...(hints?.takeReleased() ?? [])];
+    this.released = [];
+    for (const id of released) {
+      const c = offer(view.byId.get(id), { read: true });
+      if (c) yield c;
+    }
+
+    const suspects = peers.suspectItems();
+    const ttl = this.deps.ctx.manifest.defaults.leaseTtlMs;
+    for (const [item, k] of view.leased()) {
+      const quietFor = this.deps.ctx.judge.observe(this.leaseKey(item.id), k.etag);
+      const storeAge = this.deps.ctx.storeClock.ageOf(k.lastModified);
+      const mayBeExpired = suspects.has(item.id) || quietFor > ttl || storeAge > ttl + STORE_CLOCK_MARGIN_MS;
+      if (mayBeExpired && this.due(item.id)) {
+        const c = offer(item, { read: true });
+        if (c) yield c;
+      }
+    }
+
+    for (const item of view.free()) {
+      if (hints?.heldElsewhere(item.id) !== undefined || hints?.finishedHash(item.id) !== undefined) continue;
+      const c = offer(item, { read: false });
+      if (c) yield c;
+    }
+
+    for (const [item, k] of view.leased()) {
+      const read = k.read;
+      if (read && read.etag === k.etag) {
+        if (read.record?.state === 'released') {
+          const c = offer(item, { read: false, known: read });
+          if (c) yield c;
+        }
+        continue;
+      }
+      const holder = read?.record?.holder;
+      if (holder !== undefined && read?.record?.state === 'held' && peers.liveHolderOf(item.id, holder)) continue;
+      if (!this.due(item.id)) continue;
+      const c = offer(item, { read: true });
+      if (c) yield c;
+    }
+  }
+
+  private eligible(item: ManifestItem): boolean {
+    const { view, isLocal } = this.deps;
+    const k = view.get(item.id);
+    if (!k || k.state === 'done' || k.state === 'failed' || isLocal(item.id)) return false;
+    if (item.replica !== undefined && this.myIntervals.has(intervalOf(item))) return false;
+    return true;
+  }
+
+  /** Leave an item to others when this node already failed it and a live node has not. */
+  private leaveToOthers(snapshot: LeaseSnapshot | undefined): boolean {
+    const failedBy = snapshot?.record?.failedBy ?? [];
+    if (!failedBy.includes(this.deps.ctx.node)) return false;
+    return this.deps.peers.liveNodes().some((node) => !failedBy.includes(node));
+  }
+
+  private due(id: string): boolean {
+    const at = this.notBefore.get(id);
+    if (at === undefined) return true;
+    if (this.deps.ctx.clock.monotonic() >= at) {
+      this.notBefore.delete(id);
+      return true;
+    }
+    return false;
+  }
+
+  private async tryClaim(candidate: Candidate, signal?: AbortSignal): Promise<Claimed | undefined> {
+    const { ctx, view } = this.deps;
+    const id = candidate.item.id;
+    let known = candidate.known;
+    if (candidate.read) {
+      this.stats.leaseReads++;
+      known = await readLease(ctx.lease, id);
+      if (known) ctx.storeClock.observe(known.storeDate);
+      view.noteLease(id, known);
+      if (!this.eligible(candidate.item)) return undefined;
+    }
+    if (this.leaveToOthers(known)) return undefined;
+    const result = await claimLease(ctx.lease, id, { ...(known ? { known } : {}), ...(signal ? { signal } : {}) });
+    this.stats.failedWrites += result.failedWrites;
+    switch (result.kind) {
+      case 'won':
+        this.stats.claims++;
+        this.lostCreates = 0;
+        this.notBefore.delete(id);
+        if (candidate.item.replica !== undefined) this.myIntervals.add(intervalOf(candidate.item));
+        return { item: candidate.item, lease: result.lease, how: result.how };
+      case 'held':
+        view.noteLease(id, result.current);
+        this.notBefore.set(id, ctx.clock.monotonic() + result.waitMs);
+        if (!known) this.lostCreates++;
+        return undefined;
+      case 'finished':
+        view.noteLease(id, result.current);
+        if (result.state === 'done') view.markDone(id);
+        else view.markFailed(id);
+        if (!known) this.lostCreates++;
+        return undefined;
+      case 'lost-race':
+        view.noteLease(id, result.current);
+        this.lostCreates++;
+        return undefined;
+    }
+  }
+
+  private leaseKey(id: string): string {
+    return runKeys(this.deps.ctx.run).lease(id);
+  }
+}
+
+function intervalOf(item: ManifestItem): string {
+  return `${item.start}-${item.end}`;
+}

@@ -1,0 +1,171 @@
+import { runKeys } from '../layout/keys.js';
+import { LeaseKeeperStoppedError, LeaseLostError } from '../lease/errors.js';
+import type { HeldLease } from '../lease/lease.js';
+import { LeaseKeeper } from '../lease/lease-keeper.js';
+import type { ReleaseOptions } from '../lease/release.js';
+import type { ManifestItem } from '../manifest/items.js';
+import { NotFoundError, StoreError } from '../store/errors.js';
+import { RunnerFailure, type Runner, type RunnerProgress, type WorkItem } from '../runner/runner.js';
+import { isoNow, type NodeContext } from './node-context.js';
+import { publishResult, type PublishOutcome } from './publish-result.js';
+import { recordFailure } from './record-failure.js';
+import { verdictOf, type ResultRecord } from './result-record.js';
+
+export type ItemOutcome =
+  | { kind: 'done'; publish: PublishOutcome; result: ResultRecord }
+  /** A result was already there (a previous holder finished, then died before releasing). */
+  | { kind: 'already-done' }
+  /** This attempt failed; `final`: the item is out of attempts and marked failed. */
+  | { kind: 'failed'; reason: string; final: boolean }
+  /** The lease was lost mid-work (taken over after a freeze, store unreachable): work stopped, nothing written. */
+  | { kind: 'lost'; reason: string }
+  /** The node is stopping: the lease was released for others. */
+  | { kind: 'stopped' };
+
+export interface WorkItemHooks {
+  onProgress(item: string, progress: RunnerProgress): void;
+}
+
+/**
+ * One claimed item from lease to result (docs/protocol.md §3.7, §6): keeps
+ * the lease alive, runs the runner with the keeper's AbortSignal, writes the
+ * immutable result (or a failure record), and releases the lease as done,
+ * released or failed. Call `stop()` to give the item up (node stopping):
+ * the runner is aborted and the lease released so another node can take it
+ * at once. Every path ends with the keeper stopped.
+ */
+export class ItemWork {
+  readonly keeper: LeaseKeeper;
+  private stopRequested: ReleaseOptions | undefined;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly runner: Runner,
+    readonly item: ManifestItem,
+    lease: HeldLease,
+    private readonly how: 'created' | 'reclaimed' | 'took-over',
+    private readonly hooks: WorkItemHooks,
+  ) {
+    this.keeper = new LeaseKeeper(ctx.lease, lease);
+  }
+
+  get epoch(): number {
+    return this.keeper.lease.record.epoch;
+  }
+
+  /** Gives the item up: aborts the runner, releases the lease (`released`, so others take it at once). */
+  stop(reason: string): Promise<unknown> {
+    this.stopRequested ??= { state: 'released', reason };
+    return this.keeper.stop(this.stopRequested);
+  }
+
+  async run(): Promise<ItemOutcome> {
+    const { ctx, keeper, item } = this;
+    keeper.start();
+    try {
+      return await this.work();
+    } catch (error) {
+      // Store trouble while finishing (result or failure write): keep the lease's fate simple, let it expire.
+      ctx.logger.error({ item: item.id, err: error }, 'item work failed unexpectedly; its lease will expire and the item be retried');
+      await keeper.stop();
+      return { kind: 'lost', reason: String((error as Error).message ?? error) };
+    }
+  }
+
+  private async work(): Promise<ItemOutcome> {
+    const { ctx, keeper, item } = this;
+    const record = keeper.lease.record;
+    const maxAttempts = ctx.manifest.defaults.maxAttempts;
+
+    if (this.how === 'took-over' && record.failedBy.length > 0) {
+      // The previous holder's attempt ended without a release (crash, freeze, partition): say so.
+      const holder = record.failedBy[record.failedBy.length - 1]!;
+      const final = record.failedBy.length >= maxAttempts;
+      await recordFailure(ctx, {
+        item: item.id, node: holder, epoch: record.epoch - 1, attempt: record.attempts - 1, reason: 'lease-expired',
+        message: `${holder} stopped renewing its lease (crash, freeze or partition); taken over by ${ctx.node}`, final,
+      });
+    }
+    if (record.failedBy.length >= maxAttempts) {
+      ctx.logger.error({ item: item.id, failedBy: record.failedBy }, `item ${item.id} failed ${record.failedBy.length} times; marked failed`);
+      await keeper.stop({ state: 'failed', reason: `out of attempts (${record.failedBy.length} of ${maxAttempts})` });
+      return { kind: 'failed', reason: 'out-of-attempts', final: true };
+    }
+    if (this.how !== 'created' && (await this.hasResult())) {
+      await keeper.stop({ state: 'done', reason: 'result already written' });
+      return { kind: 'already-done' };
+    }
+
+    const startedAt = isoNow(ctx.clock);
+    const work: WorkItem = {
+      run: ctx.run, itemId: item.id, start: item.start, end: item.end, snapshot: item.interval.snapshot,
+      attempt: record.attempts,
+      ...(item.replica === undefined ? {} : { replica: item.replica }),
+      ...(ctx.manifest.chainId === undefined ? {} : { chainId: ctx.manifest.chainId }),
+      ...(item.interval.expectedEndHash === undefined ? {} : { expectedEndHash: item.interval.expectedEndHash }),
+    };
+    let output;
+    try {
+      output = await this.runner.run(work, { signal: keeper.signal, onProgress: (p) => this.hooks.onProgress(item.id, p) });
+    } catch (error) {
+      return this.afterRunnerError(error);
+    }
+
+    const result: ResultRecord = {
+      schema: 'replay/result/v1', run: ctx.run, item: item.id, start: item.start, end: item.end,
+      ...(item.replica === undefined ? {} : { replica: item.replica }),
+      ...(output.startHash === undefined ? {} : { startHash: output.startHash }),
+      endHash: output.endHash, headBlock: output.headBlock, headBlockId: output.headBlockId,
+      node: ctx.node, epoch: record.epoch, nonce: ctx.ids.ulid(), startedAt, finishedAt: isoNow(ctx.clock),
+      runner: output.runner,
+      ...(output.nodeosVersion === undefined ? {} : { nodeosVersion: output.nodeosVersion }),
+      ...(item.interval.expectedEndHash === undefined ? {} : { expectedEndHash: item.interval.expectedEndHash }),
+      verdict: verdictOf(output.endHash, item.interval.expectedEndHash), timings: output.timings,
+    };
+    if (result.verdict === 'mismatch') {
+      ctx.logger.error({ item: item.id, endHash: result.endHash, expected: result.expectedEndHash }, `HASH MISMATCH on ${item.id}: end hash differs from the manifest's expected hash`);
+    }
+    const publish = await publishResult(ctx, result);
+    await keeper.stop({ state: 'done' });
+    return { kind: 'done', publish, result };
+  }
+
+  private async afterRunnerError(error: unknown): Promise<ItemOutcome> {
+    const { ctx, keeper, item } = this;
+    const aborted = keeper.signal.aborted ? keeper.signal.reason : undefined;
+    if (aborted instanceof LeaseKeeperStoppedError || this.stopRequested) {
+      await keeper.stop(this.stopRequested);
+      return { kind: 'stopped' };
+    }
+    if (aborted instanceof LeaseLostError) {
+      ctx.logger.warn({ item: item.id, reason: aborted.reason }, `stopped work on ${item.id}: ${aborted.message}`);
+      await keeper.stop();
+      return { kind: 'lost', reason: aborted.reason };
+    }
+    const record = keeper.lease.record;
+    const failure = error instanceof RunnerFailure
+      ? error
+      : new RunnerFailure('runner-error', `runner error: ${(error as Error)?.message ?? String(error)}`);
+    const final = record.failedBy.length + 1 >= ctx.manifest.defaults.maxAttempts;
+    ctx.logger.warn({ item: item.id, reason: failure.reason, final }, `attempt at ${item.id} failed: ${failure.message}`);
+    await recordFailure(ctx, {
+      item: item.id, node: ctx.node, epoch: record.epoch, attempt: record.attempts, reason: failure.reason,
+      message: failure.message, logTail: failure.details.logTail ?? [], final,
+      ...(failure.details.exitCode === undefined ? {} : { exitCode: failure.details.exitCode }),
+      ...(failure.details.signal === undefined ? {} : { signal: failure.details.signal }),
+    });
+    await keeper.stop({ state: final ? 'failed' : 'released', failed: true, reason: `runner-failed: ${failure.reason}` });
+    return { kind: 'failed', reason: failure.reason, final };
+  }
+
+  private async hasResult(): Promise<boolean> {
+    try {
+      await this.ctx.store.head(runKeys(this.ctx.run).result(this.item.id));
+      return true;
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      if (error instanceof StoreError && error.retryable) return false; // the result write decides later
+      throw error;
+    }
+  }
+}
