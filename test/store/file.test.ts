@@ -12,6 +12,6 @@ storeConformanceTests('file', {
     return { store: createFileStore(root, { clock: systemClock }), workerSpec: { kind: 'file', root } };
   },
   teardown: async ({ workerSpec }) => {
-    if (workerSpec) await rm(workerSpec.root, { recursive: true, force: true });
+    if (workerSpec?.kind === 'file') await rm(workerSpec.root, { recursive: true, force: true });
   },
 });
