@@ -1,5 +1,6 @@
 import '../util/promise-shim.js'; // first: libp2p needs Promise.withResolvers, which Node 20 lacks
 import { Command } from 'commander';
+import { doctorCommand } from './doctor.js';
 import { joinCommand } from './join.js';
 import { runCli } from './run-cli.js';
 import { swarmKeyCommand } from './swarm-key.js';
@@ -9,6 +10,7 @@ const program = new Command('replay-node')
   .description('A replay host: claims intervals of a run through leases in the shared store and replays them.')
   .version(version)
   .addCommand(joinCommand())
-  .addCommand(swarmKeyCommand());
+  .addCommand(swarmKeyCommand())
+  .addCommand(doctorCommand());
 
 await runCli(program);
