@@ -1,16 +1,19 @@
 import { openStore } from '../../store/open-store.js';
+import { assertStoreSafe } from '../../store/probe.js';
 import type { Store } from '../../store/store.js';
 import { systemClock } from '../../time/system-clock.js';
+import { systemIds } from '../../util/ids.js';
 
 /**
  * Opens `--store URL` for a manifest command, runs `fn`, closes the store.
- * `probe`: the command writes (publish), so the store must honour
- * conditional writes.
+ * `probe`: the command writes (publish), so the store must first prove it
+ * honours conditional writes (the capability probe); one that does not is
+ * refused with UnsafeStoreError before anything is published.
  */
 export async function withStore<T>(url: string, options: { probe: boolean }, fn: (store: Store) => Promise<T>): Promise<T> {
-  void options;
-  const store = openStore(url, { clock: systemClock });
+  const store = openStore(url, { clock: systemClock, ids: systemIds });
   try {
+    if (options.probe) await assertStoreSafe(store, { clock: systemClock, ids: systemIds });
     return await fn(store);
   } finally {
     await store.close();
