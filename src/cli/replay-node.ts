@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { doctorCommand } from './doctor.js';
 import { joinCommand } from './join.js';
 import { runCli } from './run-cli.js';
+import { statusCommand } from './status.js';
 import { swarmKeyCommand } from './swarm-key.js';
 import { version } from './version.js';
 
@@ -10,6 +11,7 @@ const program = new Command('replay-node')
   .description('A replay host: claims intervals of a run through leases in the shared store and replays them.')
   .version(version)
   .addCommand(joinCommand())
+  .addCommand(statusCommand())
   .addCommand(swarmKeyCommand())
   .addCommand(doctorCommand());
 

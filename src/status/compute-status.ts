@@ -1,0 +1,108 @@
+/**
+ * The one computation of a run's status, shared by `replay-node status` and
+ * the observer: a pure function of what the reader loaded (RunState),
+ * optional gossip peer states and a time. Nothing here does I/O or reads a
+ * clock, so it is tested with hand-made states and a ManualClock's numbers.
+ */
+import type { PeerState } from '../gossip/hints.js';
+import { checkContinuity } from './continuity.js';
+import { ageOf, isStale } from './freshness.js';
+import { cellCode, conflictsByItem, itemState, type ItemVerdict } from './item-states.js';
+import { nodeViews, round1 } from './node-views.js';
+import type { RunState } from './run-state.js';
+import { ITEM_STATES, STATUS_SCHEMA, type FailedItem, type ItemState, type MismatchItem, type RunStatus } from './run-status.js';
+import { conflictItem, failedItem, failuresByItem, manifestSummary, percent, recentFailures } from './status-lists.js';
+
+export interface StatusInput {
+  /** The reader's clocks now: monotonic for every age, wall only for `generatedAt`. */
+  now: { monotonic: number; wall: number };
+  /** Latest progress heard on gossip (GossipHints.peerStates()); optional. */
+  peers?: readonly PeerState[];
+  /** At most this many entries in each list (failed, conflicts, mismatches, breaks, problems); counts stay complete. Default: all. */
+  listLimit?: number;
+}
+
+export interface RunView {
+  status: RunStatus;
+  /** One grid code per manifest item, in manifest order (item-states.ts CELL_CODES). */
+  cells: string;
+}
+
+export function computeRunStatus(state: RunState, input: StatusInput): RunStatus {
+  return computeRunView(state, input).status;
+}
+
+export function computeRunView(state: RunState, input: StatusInput): RunView {
+  const now = input.now.monotonic;
+  const limit = input.listLimit ?? Number.POSITIVE_INFINITY;
+  const nodes = nodeViews(state, now, input.peers);
+  const conflicted = conflictsByItem(state);
+  const conflictedItems = new Set(conflicted.keys());
+  const failuresOf = failuresByItem(state);
+  const progressOf = new Map<string, number>();
+  for (const node of nodes.values()) {
+    if (node.state === 'dead') continue;
+    for (const item of node.items) if (item.headBlock !== null) progressOf.set(item.item, item.headBlock);
+  }
+
+  const counts = Object.fromEntries(ITEM_STATES.map((s) => [s, 0])) as Record<ItemState, number>;
+  const verdicts = { match: 0, mismatch: 0, unverified: 0, conflict: 0 };
+  const failed: FailedItem[] = [];
+  const mismatches: MismatchItem[] = [];
+  let cells = '';
+  let blocksTotal = 0;
+  let blocksDone = 0;
+  for (const item of state.items) {
+    const v: ItemVerdict = itemState(item, state, nodes, conflictedItems, now);
+    counts[v.state] += 1;
+    cells += cellCode(v);
+    const span = item.end - item.start;
+    blocksTotal += span;
+    if (v.result) {
+      blocksDone += span;
+      if (v.state === 'conflict') verdicts.conflict += 1;
+      else verdicts[v.verdict!] += 1;
+      if (v.state === 'done' && v.verdict === 'mismatch' && mismatches.length < limit) {
+        mismatches.push({ item: item.id, endHash: v.result.endHash, expectedEndHash: item.interval.expectedEndHash!, node: v.result.node });
+      }
+    } else if (v.state === 'working') {
+      const head = progressOf.get(item.id);
+      if (head !== undefined) blocksDone += Math.min(span, Math.max(0, head - item.start));
+    } else if (v.state === 'failed' && failed.length < limit) {
+      failed.push(failedItem(item.id, v, failuresOf.get(item.id) ?? []));
+    }
+  }
+
+  const nodeList = [...nodes.values()];
+  const blocksPerSecond = round1(nodeList.reduce((sum, n) => sum + n.blocksPerSecond, 0));
+  const remaining = blocksTotal - blocksDone;
+  const continuity = checkContinuity(state);
+  const status: RunStatus = {
+    schema: STATUS_SCHEMA,
+    run: state.run,
+    generatedAt: new Date(input.now.wall).toISOString(),
+    complete: state.complete,
+    manifest: manifestSummary(state),
+    items: { ...counts, total: state.items.length },
+    progress: {
+      blocksDone,
+      blocksTotal,
+      percentBlocks: percent(blocksDone, blocksTotal),
+      percentItems: percent(counts.done + counts.conflict, state.items.length),
+      blocksPerSecond,
+      etaSeconds: blocksPerSecond > 0 && remaining > 0 ? Math.round(remaining / blocksPerSecond) : null,
+    },
+    verdicts,
+    continuity: { checked: continuity.checked, breaks: continuity.breaks.slice(0, limit) },
+    nodes: nodeList,
+    failed,
+    conflicts: [...conflicted].slice(0, limit).map(([item, records]) => conflictItem(item, records)),
+    mismatches,
+    recentFailures: recentFailures(state),
+    problems: [...state.problems].sort(([a], [b]) => (a < b ? -1 : 1)).slice(0, limit).map(([key, problem]) => ({ key, problem })),
+    observers: [...state.observers.values()].flatMap((entry) =>
+      entry.value ? [{ observer: entry.value.observer, peerId: entry.value.peerId, live: !isStale(ageOf(entry, state.storeClock, now), entry.value.staleAfterMs) }] : [],
+    ),
+  };
+  return { status, cells };
+}

@@ -1,0 +1,82 @@
+/**
+ * The state of every item (run-status.ts lists them) and its one-character
+ * grid code, decided from the reader's state and the node views:
+ *
+ *   conflict record(s)                -> conflict
+ *   a result                          -> done (`m` in the grid when its hash mismatches)
+ *   no lease                          -> pending
+ *   lease released / failed / done    -> released / failed / done
+ *   lease held, holder's record stale -> expired
+ *   lease held, holder has no usable record (or stopped) and the lease itself is stale
+ *                                     -> expired
+ *   lease held otherwise              -> working
+ *
+ * A held lease is judged by its holder's heartbeat first, because node
+ * records are re-read every few seconds while a long-running reader lists
+ * leases less often; the lease's own age is the fallback (a corrupt lease,
+ * or a holder that never wrote a record).
+ */
+import type { LeaseRecord } from '../lease/lease.js';
+import type { ManifestItem } from '../manifest/items.js';
+import type { ConflictRecord } from '../node/conflict-record.js';
+import { verdictOf, type Verdict } from '../node/result-record.js';
+import { ageOf, isStale } from './freshness.js';
+import type { Entry, ResultSummary, RunState } from './run-state.js';
+import type { ItemState, NodeStatus } from './run-status.js';
+
+export const CELL_CODES: Record<ItemState | 'mismatch', string> = {
+  pending: '.',
+  working: 'w',
+  expired: 'x',
+  released: 'r',
+  done: 'd',
+  mismatch: 'm',
+  failed: 'f',
+  conflict: 'c',
+};
+
+export interface ItemVerdict {
+  state: ItemState;
+  result?: ResultSummary;
+  lease?: Entry<LeaseRecord>;
+  /** For items with a result: the end hash against the manifest's expected one. */
+  verdict?: Verdict;
+}
+
+export function conflictsByItem(state: RunState): Map<string, ConflictRecord[]> {
+  const byItem = new Map<string, ConflictRecord[]>();
+  for (const entry of state.conflicts.values()) {
+    if (!entry.value) continue;
+    const list = byItem.get(entry.value.item) ?? [];
+    list.push(entry.value);
+    byItem.set(entry.value.item, list);
+  }
+  return byItem;
+}
+
+export function itemState(
+  item: ManifestItem,
+  state: RunState,
+  nodes: ReadonlyMap<string, NodeStatus>,
+  conflicted: ReadonlySet<string>,
+  nowMonotonic: number,
+): ItemVerdict {
+  const result = state.results.get(item.id)?.value;
+  const lease = state.leases.get(item.id);
+  if (result) {
+    const verdict = verdictOf(result.endHash, item.interval.expectedEndHash);
+    return { state: conflicted.has(item.id) ? 'conflict' : 'done', result, verdict, ...(lease ? { lease } : {}) };
+  }
+  if (conflicted.has(item.id)) return { state: 'conflict', ...(lease ? { lease } : {}) };
+  if (!lease) return { state: 'pending' };
+  const record = lease.value;
+  if (record && record.state !== 'held') return { state: record.state, lease };
+  const holder = record ? nodes.get(record.holder) : undefined;
+  if (holder && holder.state !== 'stopped') return { state: holder.state === 'dead' ? 'expired' : 'working', lease };
+  const ttlMs = record?.ttlMs ?? state.manifest?.defaults.leaseTtlMs ?? 60_000;
+  return { state: isStale(ageOf(lease, state.storeClock, nowMonotonic), ttlMs) ? 'expired' : 'working', lease };
+}
+
+export function cellCode(verdict: ItemVerdict): string {
+  return verdict.state === 'done' && verdict.verdict === 'mismatch' ? CELL_CODES.mismatch : CELL_CODES[verdict.state];
+}

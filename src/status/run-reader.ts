@@ -1,0 +1,237 @@
+/**
+ * Loads a run's state from the store and keeps it up to date incrementally
+ * (the one reader behind `replay-node status` and the observer).
+ *
+ * Cost of a refresh: one listing per prefix (a request per thousand keys)
+ * plus one GET per object that is new or changed: results, conflicts and
+ * failures are immutable and read once; leases and node records again only
+ * when the listing shows a new ETag; a lease is not read at all once its
+ * item has a result (done is decided by the result). GETs run with bounded
+ * concurrency. `refreshItem` and `refreshNodes` are the cheap targeted reads
+ * a gossip event calls for.
+ */
+import { itemIdFromKey, parseItemId, runKeys, type RunKeys } from '../layout/keys.js';
+import { CorruptObjectError } from '../layout/schema.js';
+import { decodeLease, type LeaseRecord } from '../lease/lease.js';
+import { manifestItems, type ManifestItem } from '../manifest/items.js';
+import type { Manifest } from '../manifest/manifest.js';
+import { decodeManifest } from '../manifest/read-manifest.js';
+import { decodeConflict, type ConflictRecord } from '../node/conflict-record.js';
+import { decodeFailure, type FailureRecord } from '../node/failure-record.js';
+import { decodeNodeRecord, type NodeRecord } from '../node/node-record.js';
+import { decodeResult } from '../node/result-record.js';
+import { decodeObserverRecord, type ObserverRecord } from '../observer/observer-record.js';
+import { NotFoundError } from '../store/errors.js';
+import { isNotModified, type Store } from '../store/store.js';
+import type { Clock } from '../time/clock.js';
+import { summariseResult, type ResultSummary, type RunState, type StoreClockSample } from './run-state.js';
+import { SyncedPrefix, type SyncDeps } from './synced-prefix.js';
+
+export interface RunReaderOptions {
+  store: Pick<Store, 'get' | 'list'>;
+  clock: Pick<Clock, 'monotonic'>;
+  run: string;
+  /** GETs in flight at once. Default 32. */
+  concurrency?: number;
+}
+
+const ULID = '[0-9A-HJKMNP-TV-Z]{26}';
+const NO_MANIFEST = 'no manifest: the run is not published (replay-manifest publish)';
+
+export class RunReader {
+  private readonly keys: RunKeys;
+  private manifest: Manifest | undefined;
+  private manifestProblem: string | undefined;
+  private items: ManifestItem[] = [];
+  private itemIds = new Set<string>();
+  private storeClock: StoreClockSample | undefined;
+  private lastRefreshFailed = false;
+  private refreshing: Promise<RunState> | undefined;
+  private readonly results: SyncedPrefix<ResultSummary>;
+  private readonly leases: SyncedPrefix<LeaseRecord>;
+  private readonly conflicts: SyncedPrefix<ConflictRecord>;
+  private readonly failures: SyncedPrefix<FailureRecord>;
+  private readonly nodes: SyncedPrefix<NodeRecord>;
+  private readonly observers: SyncedPrefix<ObserverRecord>;
+
+  constructor(private readonly options: RunReaderOptions) {
+    const run = options.run;
+    const keys = (this.keys = runKeys(run));
+    const deps: SyncDeps = {
+      store: options.store,
+      clock: options.clock,
+      concurrency: options.concurrency ?? 32,
+      onStoreClock: (sample) => {
+        if (!this.storeClock || sample.seenAt >= this.storeClock.seenAt) this.storeClock = sample;
+      },
+    };
+    const itemKey = (prefix: string, keyOf: (item: string) => string) => (key: string) => {
+      const item = itemIdFromKey(key, prefix);
+      return item !== undefined && key === keyOf(item) && this.knownItem(item) ? item : undefined;
+    };
+    const checkRun = <T extends { run?: unknown }>(key: string, record: T, item?: { field: unknown; id: string }): T => {
+      if (record.run !== run) throw new CorruptObjectError(key, `names run ${JSON.stringify(record.run)}, not ${run}`);
+      if (item && item.field !== item.id) throw new CorruptObjectError(key, `names item ${JSON.stringify(item.field)}, not ${item.id}`);
+      return record;
+    };
+    this.results = new SyncedPrefix(deps, {
+      prefix: keys.resultsPrefix,
+      idOf: itemKey(keys.resultsPrefix, keys.result),
+      decode: (key, body, id) => {
+        const record = decodeResult(key, body);
+        return summariseResult(checkRun(key, record, { field: record.item, id }));
+      },
+    });
+    this.leases = new SyncedPrefix(deps, {
+      prefix: keys.leasesPrefix,
+      idOf: itemKey(keys.leasesPrefix, keys.lease),
+      decode: (key, body, id) => {
+        const record = decodeLease(key, body);
+        return checkRun(key, record, { field: record.item, id });
+      },
+      skipRead: (item) => this.results.entries.get(item)?.value !== undefined,
+    });
+    const perItem = (prefix: string, rest: RegExp) => (key: string) => {
+      const item = itemIdFromKey(key, prefix);
+      return item !== undefined && this.knownItem(item) && rest.test(key.slice(prefix.length + item.length)) ? key : undefined;
+    };
+    this.conflicts = new SyncedPrefix(deps, {
+      prefix: keys.conflictsPrefix,
+      idOf: perItem(keys.conflictsPrefix, new RegExp(`^/[A-Za-z0-9][A-Za-z0-9._-]*\\.${ULID}\\.json$`)),
+      decode: (key, body) => {
+        const record = decodeConflict(key, body);
+        return checkRun(key, record, { field: record.item, id: itemIdFromKey(key, keys.conflictsPrefix)! });
+      },
+    });
+    this.failures = new SyncedPrefix(deps, {
+      prefix: keys.failuresPrefix,
+      idOf: perItem(keys.failuresPrefix, new RegExp(`^/${ULID}\\.json$`)),
+      decode: (key, body) => {
+        const record = decodeFailure(key, body);
+        return checkRun(key, record, { field: record.item, id: itemIdFromKey(key, keys.failuresPrefix)! });
+      },
+    });
+    const named = (prefix: string, keyOf: (name: string) => string) => (key: string) => {
+      const name = key.slice(prefix.length).replace(/\.json$/, '');
+      try {
+        return key === keyOf(name) && !name.includes('/') ? name : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    this.nodes = new SyncedPrefix(deps, {
+      prefix: keys.nodesPrefix,
+      idOf: named(keys.nodesPrefix, keys.node),
+      decode: (key, body, id) => {
+        const record = decodeNodeRecord(key, body);
+        return checkRun(key, record, { field: record.node, id });
+      },
+    });
+    this.observers = new SyncedPrefix(deps, {
+      prefix: keys.observersPrefix,
+      idOf: named(keys.observersPrefix, keys.observer),
+      decode: (key, body, id) => {
+        const record = decodeObserverRecord(key, body);
+        return checkRun(key, record, { field: record.observer, id });
+      },
+    });
+  }
+
+  get run(): string {
+    return this.options.run;
+  }
+
+  /** Whether the manifest was read, is absent (the run is not published), or is unusable. */
+  get manifestStatus(): 'unread' | 'read' | 'missing' | 'corrupt' {
+    if (this.manifest) return 'read';
+    if (this.manifestProblem === undefined) return 'unread';
+    return this.manifestProblem === NO_MANIFEST ? 'missing' : 'corrupt';
+  }
+
+  /** Brings everything up to date. Concurrent calls share one refresh. Store errors reject after the rest was applied. */
+  refresh(): Promise<RunState> {
+    this.refreshing ??= this.doRefresh().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  /** Node and observer records only: one listing each plus the records that changed (heartbeats). */
+  async refreshNodes(): Promise<RunState> {
+    await settleAll([this.nodes.sync(), this.observers.sync()]);
+    return this.state();
+  }
+
+  /** One item's result, lease, conflicts and failures, read now (a gossip event named it). */
+  async refreshItem(item: string): Promise<RunState> {
+    if (!this.knownItem(item)) return this.state();
+    const k = this.keys;
+    await settleAll([this.results.syncOne(item, k.result(item)), this.conflicts.sync(`${k.conflictsPrefix}${item}/`), this.failures.sync(k.failuresOf(item))]);
+    if (this.results.entries.get(item)?.value === undefined) await this.leases.syncOne(item, k.lease(item));
+    return this.state();
+  }
+
+  state(): RunState {
+    const prefixes = [this.results, this.leases, this.conflicts, this.failures, this.nodes, this.observers];
+    const problems = new Map<string, string>();
+    if (this.manifestProblem) problems.set(this.keys.manifest, this.manifestProblem);
+    for (const prefix of prefixes) for (const [key, problem] of prefix.problems) problems.set(key, problem);
+    return {
+      run: this.options.run,
+      manifest: this.manifest,
+      items: this.items,
+      leases: this.leases.entries,
+      results: this.results.entries,
+      conflicts: this.conflicts.entries,
+      failures: this.failures.entries,
+      nodes: this.nodes.entries,
+      observers: this.observers.entries,
+      storeClock: this.storeClock,
+      problems,
+      complete: this.manifest !== undefined && !this.lastRefreshFailed && prefixes.every((p) => p.complete),
+    };
+  }
+
+  private async doRefresh(): Promise<RunState> {
+    try {
+      if (!this.manifest) await this.readManifest();
+      // Results first: a lease whose item has a result need not be read.
+      const first = await Promise.allSettled([this.results.sync(), this.conflicts.sync(), this.failures.sync(), this.nodes.sync(), this.observers.sync()]);
+      const leases = await Promise.allSettled([this.leases.sync()]);
+      const failed = [...first, ...leases].find((outcome) => outcome.status === 'rejected');
+      this.lastRefreshFailed = failed !== undefined;
+      if (failed) throw failed.reason;
+    } catch (error) {
+      this.lastRefreshFailed = true;
+      throw error;
+    }
+    return this.state();
+  }
+
+  private async readManifest(): Promise<void> {
+    const key = this.keys.manifest;
+    try {
+      const got = await this.options.store.get(key);
+      if (isNotModified(got)) return;
+      this.storeClock ??= { storeDate: got.storeDate.getTime(), seenAt: this.options.clock.monotonic() };
+      this.manifest = decodeManifest(key, got.body, this.options.run);
+      this.manifestProblem = undefined;
+      this.items = manifestItems(this.manifest);
+      this.itemIds = new Set(this.items.map((i) => i.id));
+    } catch (error) {
+      if (error instanceof NotFoundError) this.manifestProblem = NO_MANIFEST;
+      else if (error instanceof CorruptObjectError) this.manifestProblem = error.message;
+      else throw error;
+    }
+  }
+
+  /** Without a manifest any well-formed item id is accepted (nothing to check against). */
+  private knownItem(item: string): boolean {
+    return this.manifest ? this.itemIds.has(item) : parseItemId(item) !== undefined;
+  }
+}
+
+async function settleAll(work: Array<Promise<void>>): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
+}

@@ -1,0 +1,67 @@
+/**
+ * What a reader loaded about one run from the store: the input of the
+ * status computation (compute-status.ts), which is a pure function of this,
+ * optional gossip and a time. Built by RunReader (run-reader.ts).
+ */
+import type { LeaseRecord } from '../lease/lease.js';
+import type { ManifestItem } from '../manifest/items.js';
+import type { Manifest } from '../manifest/manifest.js';
+import type { ConflictRecord } from '../node/conflict-record.js';
+import type { FailureRecord } from '../node/failure-record.js';
+import type { NodeRecord } from '../node/node-record.js';
+import type { ResultRecord } from '../node/result-record.js';
+import type { ObserverRecord } from '../observer/observer-record.js';
+
+/** One version of one object, as far as this reader has seen it. */
+export interface Sighting {
+  key: string;
+  etag: string;
+  /** Store clock (ms since the epoch): when the store wrote this version. */
+  lastModified: number;
+  /** This reader's monotonic clock when it first saw this ETag. */
+  firstSeenAt: number;
+}
+
+export interface Entry<T> extends Sighting {
+  /** Undefined when the object was not read (not needed) or could not be used (`problem`). */
+  value?: T;
+  problem?: string;
+}
+
+/** The store's clock as last seen: a response's `storeDate` and when it arrived on the reader's monotonic clock. */
+export interface StoreClockSample {
+  storeDate: number;
+  seenAt: number;
+}
+
+/** The part of a result the status needs (results are many; full records are read on demand). */
+export type ResultSummary = Pick<ResultRecord, 'node' | 'epoch' | 'startHash' | 'endHash' | 'headBlockId' | 'finishedAt' | 'verdict'>;
+
+export function summariseResult(record: ResultRecord): ResultSummary {
+  const { node, epoch, startHash, endHash, headBlockId, finishedAt, verdict } = record;
+  return startHash === undefined
+    ? { node, epoch, endHash, headBlockId, finishedAt, verdict }
+    : { node, epoch, startHash, endHash, headBlockId, finishedAt, verdict };
+}
+
+export interface RunState {
+  run: string;
+  manifest: Manifest | undefined;
+  /** The manifest's items in order (empty without a manifest). */
+  items: readonly ManifestItem[];
+  /** By item id. A lease of a done item is listed but not read (`value` undefined). */
+  leases: ReadonlyMap<string, Entry<LeaseRecord>>;
+  results: ReadonlyMap<string, Entry<ResultSummary>>;
+  /** By object key (several per item are possible). */
+  conflicts: ReadonlyMap<string, Entry<ConflictRecord>>;
+  failures: ReadonlyMap<string, Entry<FailureRecord>>;
+  /** By node id. */
+  nodes: ReadonlyMap<string, Entry<NodeRecord>>;
+  /** By observer id. */
+  observers: ReadonlyMap<string, Entry<ObserverRecord>>;
+  storeClock: StoreClockSample | undefined;
+  /** Object key -> why it could not be used (corrupt, foreign, another run). */
+  problems: ReadonlyMap<string, string>;
+  /** True when the manifest was read and every listed object that is needed was read. */
+  complete: boolean;
+}

@@ -1,0 +1,87 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { RunReader } from '../../src/status/index.js';
+import { createMemoryStore, type MemoryStore } from '../../src/store/memory.js';
+import { ManualClock } from '../../src/time/manual-clock.js';
+import { RunFixture } from './support/run-fixture.js';
+
+let clock: ManualClock;
+let store: MemoryStore;
+let run: RunFixture;
+let items: string[];
+
+beforeEach(async () => {
+  clock = new ManualClock();
+  store = createMemoryStore({ clock });
+  run = new RunFixture(store, 'r1');
+  await run.publish({ count: 30 });
+  items = run.itemIds();
+  for (const item of items.slice(0, 10)) await run.done(item);
+  for (const item of items.slice(10, 14)) await run.lease(item, { holder: 'n1' });
+  await run.failure(items[14]!);
+  await run.node('n1');
+  store.resetCounters();
+});
+
+describe('RunReader', () => {
+  it('reads each object once, skips leases of done items, and re-reads only what changed', async () => {
+    const reader = new RunReader({ store, clock, run: 'r1', concurrency: 4 });
+    await reader.refresh();
+    // manifest + 10 results + 4 live leases + 1 failure + 1 node record; one listing per prefix (6).
+    expect(store.counters).toMatchObject({ get: 17, list: 6 });
+    store.resetCounters();
+    await reader.refresh();
+    expect(store.counters).toMatchObject({ get: 0, list: 6 });
+
+    store.resetCounters();
+    await run.lease(items[10]!, { holder: 'n1' });
+    await run.node('n1', { seq: 2 });
+    await run.done(items[11]!);
+    await reader.refresh();
+    // The renewed lease, the heartbeat and the new result; the done item's lease is not read.
+    expect(store.counters.get).toBe(3);
+    expect(reader.state().results.size).toBe(11);
+  });
+
+  it('drops objects that disappeared (an operator deleted a failed lease to retry it)', async () => {
+    const reader = new RunReader({ store, clock, run: 'r1' });
+    await reader.refresh();
+    await store.delete(run.keys.lease(items[12]!));
+    await reader.refresh();
+    expect(reader.state().leases.has(items[12]!)).toBe(false);
+  });
+
+  it('refreshItem reads one item with a handful of requests; refreshNodes reads heartbeats only', async () => {
+    const reader = new RunReader({ store, clock, run: 'r1' });
+    await reader.refresh();
+    await run.done(items[12]!);
+    await run.failure(items[12]!);
+    store.resetCounters();
+    const state = await reader.refreshItem(items[12]!);
+    expect(state.results.get(items[12]!)?.value?.endHash).toBeDefined();
+    expect([...state.failures.values()].filter((f) => f.value?.item === items[12])).toHaveLength(1);
+    // result GET, two item-scoped listings, the failure GET; the lease is not needed once there is a result.
+    expect(store.counters).toMatchObject({ get: 2, list: 2 });
+
+    await run.node('n2');
+    store.resetCounters();
+    await reader.refreshNodes();
+    expect(store.counters).toMatchObject({ get: 1, list: 2 });
+    expect([...reader.state().nodes.keys()]).toEqual(['n1', 'n2']);
+  });
+
+  it('a failing store rejects the refresh, keeps what was read, and finishes on the next one', async () => {
+    const reader = new RunReader({ store, clock, run: 'r1' });
+    const get = store.get.bind(store);
+    let failures = 3;
+    store.get = async (key, options) => {
+      if (key.includes('/results/') && failures-- > 0) throw Object.assign(new Error('boom'), { name: 'Unavailable' });
+      return get(key, options);
+    };
+    await expect(reader.refresh()).rejects.toThrow('boom');
+    expect(reader.state().complete).toBe(false);
+    expect(reader.state().results.size).toBe(10);
+    await reader.refresh();
+    expect(reader.state().complete).toBe(true);
+    expect([...reader.state().results.values()].every((r) => r.value)).toBe(true);
+  });
+});
