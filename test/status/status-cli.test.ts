@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunStatus } from '../../src/status/index.js';
 import { createFileStore } from '../../src/store/file.js';
 import { systemClock } from '../../src/time/system-clock.js';
-import { runBin } from './support/cli.js';
+import { runBuiltCli } from '../support/cli.js';
 import { RunFixture } from './support/run-fixture.js';
 
 let dir: string;
@@ -35,7 +35,7 @@ afterAll(async () => {
 
 describe('replay-node status', () => {
   it('--json prints the replay/status/v1 object', async () => {
-    const out = await runBin('replay-node', ['status', '--store', url, '--run', 'r1', '--json']);
+    const out = await runBuiltCli('replay-node', ['status', '--store', url, '--run', 'r1', '--json']);
     expect([out.exitCode, out.stderr]).toEqual([0, '']);
     const status = JSON.parse(out.stdout) as RunStatus;
     expect(status).toMatchObject({
@@ -49,7 +49,7 @@ describe('replay-node status', () => {
   });
 
   it('prints a readable summary, node table, failures, conflicts and problems', async () => {
-    const out = await runBin('replay-node', ['status', '--store', url, '--run', 'r1']);
+    const out = await runBuiltCli('replay-node', ['status', '--store', url, '--run', 'r1']);
     expect(out.exitCode).toBe(0);
     expect(out.stdout).toMatch(/^run {9}r1\n/);
     expect(out.stdout).toMatch(/items {7}pending 2 {2}working 1 {2}expired 0 {2}released 0 {2}done 1 {2}failed 1 {2}conflict 1 {2}\(total 6\)/);
@@ -60,7 +60,7 @@ describe('replay-node status', () => {
   });
 
   it('a run without a manifest is a one-line error, exit 2', async () => {
-    const out = await runBin('replay-node', ['status', '--store', url, '--run', 'nope']);
+    const out = await runBuiltCli('replay-node', ['status', '--store', url, '--run', 'nope']);
     expect([out.exitCode, out.stdout]).toEqual([2, '']);
     expect(out.stderr).toBe(`replay-node: run nope has no manifest in ${url.replace(/\/$/, '')}; list the runs with "replay-manifest list --store URL"`);
   });
