@@ -1,5 +1,6 @@
 import '../util/promise-shim.js'; // first: libp2p needs Promise.withResolvers, which Node 20 lacks
 import { Command } from 'commander';
+import { controlCommands } from './control.js';
 import { doctorCommand } from './doctor.js';
 import { joinCommand } from './join.js';
 import { runCli } from './run-cli.js';
@@ -14,5 +15,7 @@ const program = new Command('replay-node')
   .addCommand(statusCommand())
   .addCommand(swarmKeyCommand())
   .addCommand(doctorCommand());
+
+for (const command of controlCommands()) program.addCommand(command);
 
 await runCli(program);

@@ -75,7 +75,7 @@ export async function publishResult(ctx: PublishContext, result: ResultRecord): 
   throw lastError;
 }
 
-async function readResult(ctx: PublishContext, key: string): Promise<ResultRecord | 'corrupt' | undefined> {
+export async function readResult(ctx: Pick<PublishContext, 'store' | 'logger'>, key: string): Promise<ResultRecord | 'corrupt' | undefined> {
   const got = await getIfExists(ctx.store, key);
   if (!got) return undefined;
   try {
@@ -89,7 +89,8 @@ async function readResult(ctx: PublishContext, key: string): Promise<ResultRecor
   }
 }
 
-async function writeConflict(ctx: PublishContext, found: ResultRecord, canonical: ResultRecord | undefined): Promise<string> {
+/** Records `found` as a conflict with `canonical` (undefined: the canonical result is unreadable); returns the new key. */
+export async function writeConflict(ctx: PublishContext, found: ResultRecord, canonical: ResultRecord | undefined, what = 'the canonical result'): Promise<string> {
   const keys = runKeys(ctx.run);
   const key = keys.conflict(found.item, found.node, ctx.ids.ulid());
   const record: ConflictRecord = {
@@ -106,7 +107,7 @@ async function writeConflict(ctx: PublishContext, found: ResultRecord, canonical
   await ctx.store.put(key, encodeConflict(record), create);
   ctx.logger.error(
     { item: found.item, ours: found.endHash, canonical: canonical?.endHash, canonicalNode: canonical?.node, key },
-    `CONFLICT on ${found.item}: this node's end hash differs from the canonical result (nondeterminism?); recorded, canonical result kept`,
+    `CONFLICT on ${found.item}: this node's end hash differs from ${what} (nondeterminism?); recorded, nothing overwritten`,
   );
   return key;
 }

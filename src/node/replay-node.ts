@@ -244,12 +244,13 @@ export class ReplayNode {
     switch (outcome.kind) {
       case 'done': {
         this.view.markDone(id);
-        const { publish, result } = outcome;
+        const { publish, result, replicaConflicts } = outcome;
         if (publish.kind === 'written') this.counts.done++;
         if (publish.kind === 'confirmed') this.counts.confirmed++;
-        if (publish.kind === 'conflict') this.counts.conflicts++;
-        log.info({ item: id, endHash: result.endHash, verdict: result.verdict, outcome: publish.kind }, `finished ${id}`);
-        this.gossip?.event({ event: publish.kind === 'conflict' ? 'conflict' : 'done', item: id, epoch, hash: result.endHash });
+        const conflict = publish.kind === 'conflict' || replicaConflicts.length > 0;
+        if (conflict) this.counts.conflicts++;
+        log.info({ item: id, endHash: result.endHash, verdict: result.verdict, outcome: publish.kind, replicaConflicts }, `finished ${id}`);
+        this.gossip?.event({ event: conflict ? 'conflict' : 'done', item: id, epoch, hash: result.endHash });
         break;
       }
       case 'already-done':

@@ -6,13 +6,15 @@ import type { ReleaseOptions } from '../lease/release.js';
 import type { ManifestItem } from '../manifest/items.js';
 import { NotFoundError, StoreError } from '../store/errors.js';
 import { RunnerFailure, type Runner, type RunnerProgress, type WorkItem } from '../runner/runner.js';
+import { compareReplicas } from './compare-replicas.js';
 import { isoNow, type NodeContext } from './node-context.js';
 import { publishResult, type PublishOutcome } from './publish-result.js';
 import { recordFailure } from './record-failure.js';
 import { verdictOf, type ResultRecord } from './result-record.js';
 
 export type ItemOutcome =
-  | { kind: 'done'; publish: PublishOutcome; result: ResultRecord }
+  /** `replicaConflicts`: sibling replicas whose results differ from ours (each recorded as a conflict). */
+  | { kind: 'done'; publish: PublishOutcome; result: ResultRecord; replicaConflicts: string[] }
   /** A result was already there (a previous holder finished, then died before releasing). */
   | { kind: 'already-done' }
   /** This attempt failed; `final`: the item is out of attempts and marked failed. */
@@ -126,8 +128,9 @@ export class ItemWork {
       ctx.logger.error({ item: item.id, endHash: result.endHash, expected: result.expectedEndHash }, `HASH MISMATCH on ${item.id}: end hash differs from the manifest's expected hash`);
     }
     const publish = await publishResult(ctx, result);
+    const replicaConflicts = publish.kind === 'conflict' ? [] : await compareReplicas(ctx, item, ctx.manifest.replicas, result);
     await keeper.stop({ state: 'done' });
-    return { kind: 'done', publish, result };
+    return { kind: 'done', publish, result, replicaConflicts };
   }
 
   private async afterRunnerError(error: unknown): Promise<ItemOutcome> {

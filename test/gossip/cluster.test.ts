@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSwarmKey } from '../../src/gossip/swarm-key.js';
 import type { DriverConfig } from './support/member-driver.js';
 import { MemberProcess } from './support/member-process.js';
-import { until } from './support/until.js';
+import { until } from '../support/until.js';
 
 /**
  * Real member processes on 127.0.0.1 sharing a swarm key. Their only way to

@@ -12,7 +12,7 @@ import { GOSSIP_SCHEMA, eventsTopic, progressTopic } from '../../src/gossip/mess
 import { systemClock } from '../../src/time/system-clock.js';
 import { systemIds } from '../../src/util/ids.js';
 import { silentLogger } from '../../src/util/logger.js';
-import { until } from './support/until.js';
+import { until } from '../support/until.js';
 
 /**
  * One gossip node against a hand-driven libp2p peer (both real, over TCP on

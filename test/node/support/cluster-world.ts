@@ -1,0 +1,101 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { itemIdFromKey, runKeys } from '../../../src/layout/keys.js';
+import { decodeLease, type LeaseRecord } from '../../../src/lease/lease.js';
+import { buildManifest } from '../../../src/manifest/build-manifest.js';
+import type { Manifest } from '../../../src/manifest/manifest.js';
+import { publishManifest } from '../../../src/manifest/publish.js';
+import { decodeResult, type ResultRecord } from '../../../src/node/result-record.js';
+import { createFileStore } from '../../../src/store/file.js';
+import { getIfExists } from '../../../src/store/get-if-exists.js';
+import { listAll, type Store } from '../../../src/store/store.js';
+import { systemClock } from '../../../src/time/system-clock.js';
+import { NodeProcess } from './node-process.js';
+
+/** Where a cluster test's nodes meet: the URL their CLI gets, and a Store for the test's own reads. */
+export interface StoreTarget {
+  url: string;
+  /** Environment a node process needs to open the store (credentials). */
+  env: Record<string, string>;
+  store: Store;
+  close(): Promise<void>;
+}
+
+export async function fileTarget(): Promise<StoreTarget> {
+  const dir = await mkdtemp(join(tmpdir(), 'cluster-'));
+  const store = createFileStore(dir, { clock: systemClock });
+  return { url: `file://${dir}`, env: {}, store, close: async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  } };
+}
+
+export interface TestRunOptions {
+  run: string;
+  items: number;
+  /** Blocks per item. Default 100. */
+  span?: number;
+  ttlMs: number;
+  replicas?: number;
+  maxAttempts?: number;
+}
+
+/** Publishes a run of `items` contiguous intervals of `span` blocks from genesis. */
+export async function publishRun(store: Store, options: TestRunOptions): Promise<Manifest> {
+  const span = options.span ?? 100;
+  const manifest = buildManifest({
+    run: options.run,
+    createdAt: new Date().toISOString(),
+    intervals: Array.from({ length: options.items }, (_, i) => ({ start: i * span, end: (i + 1) * span })),
+    replicas: options.replicas ?? 1,
+    defaults: { leaseTtlMs: options.ttlMs, maxAttempts: options.maxAttempts ?? 3 },
+  });
+  await publishManifest(store, manifest);
+  return manifest;
+}
+
+async function readAll<T>(store: Store, prefix: string, decode: (key: string, body: Uint8Array) => T): Promise<Map<string, T>> {
+  const out = new Map<string, T>();
+  for await (const info of listAll(store, prefix)) {
+    const id = itemIdFromKey(info.key, prefix);
+    const got = id === undefined ? undefined : await getIfExists(store, info.key);
+    if (id !== undefined && got) out.set(id, decode(info.key, got.body));
+  }
+  return out;
+}
+
+export const readResults = (store: Store, run: string): Promise<Map<string, ResultRecord>> => readAll(store, runKeys(run).resultsPrefix, decodeResult);
+export const readLeases = (store: Store, run: string): Promise<Map<string, LeaseRecord>> => readAll(store, runKeys(run).leasesPrefix, decodeLease);
+
+export async function keysUnder(store: Store, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const info of listAll(store, prefix)) keys.push(info.key);
+  return keys;
+}
+
+export async function readJson<T>(store: Store, key: string): Promise<T | undefined> {
+  const got = await getIfExists(store, key);
+  return got ? (JSON.parse(Buffer.from(got.body).toString('utf8')) as T) : undefined;
+}
+
+/** Node processes of one test; `killAll` in afterEach so none outlives its test. */
+export class Cluster {
+  readonly nodes: NodeProcess[] = [];
+
+  constructor(private readonly target: StoreTarget, private readonly run: string) {}
+
+  join(node: string, args: string[] = [], env: Record<string, string> = {}): NodeProcess {
+    const process = new NodeProcess(node, ['--store', this.target.url, '--run', this.run, ...args], { ...this.target.env, ...env });
+    this.nodes.push(process);
+    return process;
+  }
+
+  async killAll(): Promise<void> {
+    for (const n of this.nodes) {
+      n.signal('SIGCONT');
+      n.signal('SIGKILL');
+    }
+    await Promise.all(this.nodes.map((n) => n.exited));
+  }
+}
