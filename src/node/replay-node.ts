@@ -230,7 +230,11 @@ export class ReplayNode {
     this.updateState();
     void this.heartbeat.write();
     entry.done = work.run().then(
-      (outcome) => this.afterItem(item.id, work.epoch, outcome),
+      async (outcome) => {
+        this.afterItem(item.id, work.epoch, outcome);
+        // Before claiming again, know who else is alive, so a retry of what just failed here goes to them.
+        if (outcome.kind === 'failed' && !outcome.final) await this.watchPeers().catch(() => undefined);
+      },
       (error: unknown) => this.ctx.logger.error({ item: item.id, err: error }, 'item work crashed'),
     ).finally(() => {
       this.active.delete(item.id);
@@ -260,6 +264,7 @@ export class ReplayNode {
       case 'failed':
         this.counts.failed++;
         if (outcome.final) this.view.markFailed(id);
+        else this.scheduler.failedHere(id);
         this.gossip?.event({ event: outcome.final ? 'failed' : 'released', item: id, epoch, reason: outcome.reason });
         break;
       case 'lost':

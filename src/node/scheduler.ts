@@ -63,6 +63,7 @@ export class Scheduler {
   private readonly notBefore = new Map<string, number>();
   /** `<start>-<end>` of every interval this node has held (a node replays one replica of each at most). */
   private readonly myIntervals = new Set<string>();
+  private readonly failedLocally = new Set<string>();
   private lostCreates = 0;
   private released: string[] = [];
 
@@ -129,7 +130,7 @@ export class Scheduler {
 
     for (const item of view.free()) {
       if (hints?.heldElsewhere(item.id) !== undefined || hints?.finishedHash(item.id) !== undefined) continue;
-      const c = offer(item, { read: false });
+      const c = offer(item, { read: this.failedLocally.has(item.id) });
       if (c) yield c;
     }
 
@@ -158,11 +159,22 @@ export class Scheduler {
     return true;
   }
 
-  /** Leave an item to others when this node already failed it and a live node has not. */
+  /**
+   * Leave an item to others when this node already failed it and a live
+   * node has not, for one TTL after the release; then anyone may take it, so
+   * an item never waits on a busy or paused peer forever.
+   */
   private leaveToOthers(snapshot: LeaseSnapshot | undefined): boolean {
     const failedBy = snapshot?.record?.failedBy ?? [];
-    if (!failedBy.includes(this.deps.ctx.node)) return false;
+    if (!snapshot || !failedBy.includes(this.deps.ctx.node)) return false;
+    const releasedFor = this.deps.ctx.storeClock.ageOf(snapshot.lastModified);
+    if (releasedFor > this.deps.ctx.manifest.defaults.leaseTtlMs) return false;
     return this.deps.peers.liveNodes().some((node) => !failedBy.includes(node));
+  }
+
+  /** This node just failed `item`: from now on read its lease before claiming, so the retry goes elsewhere. */
+  failedHere(item: string): void {
+    this.failedLocally.add(item);
   }
 
   private due(id: string): boolean {
@@ -186,7 +198,10 @@ export class Scheduler {
       view.noteLease(id, known);
       if (!this.eligible(candidate.item)) return undefined;
     }
-    if (this.leaveToOthers(known)) return undefined;
+    if (this.leaveToOthers(known)) {
+      this.notBefore.set(id, ctx.clock.monotonic() + ctx.settings.idleScanMs);
+      return undefined;
+    }
     const result = await claimLease(ctx.lease, id, { ...(known ? { known } : {}), ...(signal ? { signal } : {}) });
     this.stats.failedWrites += result.failedWrites;
     switch (result.kind) {

@@ -1,11 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { itemId, runKeys } from '../../../src/layout/keys.js';
 import type { ConflictRecord } from '../../../src/node/conflict-record.js';
 import type { FailureRecord } from '../../../src/node/failure-record.js';
 import type { NodeRecord } from '../../../src/node/node-record.js';
 import { simIntegrityHash } from '../../../src/runner/sim-chain.js';
 import { until } from '../../support/until.js';
-import { Cluster, fileTarget, keysUnder, publishRun, readJson, readLeases, readResults, type StoreTarget } from '../support/cluster-world.js';
+import { useCluster, keysUnder, publishRun, readJson, readLeases, readResults, type StoreTarget } from '../support/cluster-world.js';
 
 /**
  * The lease guarantees with real processes of the real CLI, real signals and
@@ -19,31 +19,19 @@ const id = (i: number, span = 100): string => itemId({ start: i * span, end: (i 
 
 export function clusterTests(name: string, makeTarget: () => Promise<StoreTarget>): void {
   describe(`replay nodes on ${name}`, () => {
-    let target: StoreTarget;
-    let cluster: Cluster;
-    let run: string;
-    let n = 0;
-    beforeEach(async () => {
-      target = await makeTarget();
-      run = `cluster-${++n}`;
-      cluster = new Cluster(target, run);
-    });
-    afterEach(async () => {
-      await cluster.killAll();
-      await target.close();
-    });
+    const fx = useCluster(makeTarget, 'cluster');
 
     it('4 nodes, 40 items: one result each, chained hashes; a SIGKILLed node\'s item is taken over and finished', async () => {
-      await publishRun(target.store, { run, items: 40, ttlMs: TTL });
-      const victim = cluster.join('victim', [...SIM, '--sim-speed', '10'], {});
+      await publishRun(fx.target.store, { run: fx.run, items: 40, ttlMs: TTL });
+      const victim = fx.cluster.join('victim', [...SIM, '--sim-speed', '10'], {});
       const claim = await victim.claimed();
-      const others = ['n1', 'n2', 'n3'].map((node) => cluster.join(node, [...FAST, '--exit-when-done']));
+      const others = ['n1', 'n2', 'n3'].map((node) => fx.cluster.join(node, [...FAST, '--exit-when-done']));
       await others[0]!.claimed();
       victim.signal('SIGKILL');
       const exits = await Promise.all(others.map((o) => o.exited));
       expect(exits.map((e) => e.code)).toEqual([0, 0, 0]);
 
-      const results = await readResults(target.store, run);
+      const results = await readResults(fx.target.store, fx.run);
       expect([...results.keys()].sort()).toEqual(Array.from({ length: 40 }, (_, i) => id(i)));
       for (const [item, result] of results) {
         expect(result.item).toBe(item);
@@ -53,24 +41,24 @@ export function clusterTests(name: string, makeTarget: () => Promise<StoreTarget
       for (let i = 0; i + 1 < 40; i++) expect(results.get(id(i))!.endHash).toBe(results.get(id(i + 1))!.startHash);
 
       const taken = claim.item as string;
-      const leases = await readLeases(target.store, run);
+      const leases = await readLeases(fx.target.store, fx.run);
       expect(leases.get(taken)).toMatchObject({ state: 'done', epoch: 2, failedBy: ['victim'] });
       expect(results.get(taken)!.node).not.toBe('victim');
       expect([...leases.values()].every((l) => l.state === 'done')).toBe(true);
-      const failures = await keysUnder(target.store, runKeys(run).failuresOf(taken));
+      const failures = await keysUnder(fx.target.store, runKeys(fx.run).failuresOf(taken));
       expect(failures).toHaveLength(1);
-      expect(await readJson<FailureRecord>(target.store, failures[0]!)).toMatchObject({ node: 'victim', reason: 'lease-expired', final: false });
-      expect(await keysUnder(target.store, runKeys(run).conflictsPrefix)).toEqual([]);
+      expect(await readJson<FailureRecord>(fx.target.store, failures[0]!)).toMatchObject({ node: 'victim', reason: 'lease-expired', final: false });
+      expect(await keysUnder(fx.target.store, runKeys(fx.run).conflictsPrefix)).toEqual([]);
     });
 
     it('a node frozen (SIGSTOP) past its TTL, then resumed, stops its stale work and overwrites nothing', async () => {
-      await publishRun(target.store, { run, items: 6, ttlMs: TTL });
-      const frozen = cluster.join('frozen', [...SIM, '--sim-speed', '20', '--exit-when-done']);
+      await publishRun(fx.target.store, { run: fx.run, items: 6, ttlMs: TTL });
+      const frozen = fx.cluster.join('frozen', [...SIM, '--sim-speed', '20', '--exit-when-done']);
       const claim = await frozen.claimed();
       frozen.signal('SIGSTOP');
-      const other = cluster.join('other', [...FAST, '--exit-when-done']);
+      const other = fx.cluster.join('other', [...FAST, '--exit-when-done']);
       expect((await other.exited).code).toBe(0);
-      const before = await readResults(target.store, run);
+      const before = await readResults(fx.target.store, fx.run);
       expect(before.size).toBe(6);
       expect(before.get(claim.item as string)!.node).toBe('other');
 
@@ -79,47 +67,47 @@ export function clusterTests(name: string, makeTarget: () => Promise<StoreTarget
       expect(exit.code).toBe(0);
       // It noticed the loss (or, had its replay just finished, could only confirm the canonical result).
       expect(frozen.logs.some((l) => /^stopped work on|lease .* lost|result confirmed/.test(l.msg))).toBe(true);
-      const after = await readResults(target.store, run);
+      const after = await readResults(fx.target.store, fx.run);
       expect([...after.values()].map((r) => r.nonce)).toEqual([...before.values()].map((r) => r.nonce));
-      expect(await keysUnder(target.store, runKeys(run).conflictsPrefix)).toEqual([]);
-      expect((await readLeases(target.store, run)).get(claim.item as string)).toMatchObject({ holder: 'other', epoch: 2, state: 'done' });
+      expect(await keysUnder(fx.target.store, runKeys(fx.run).conflictsPrefix)).toEqual([]);
+      expect((await readLeases(fx.target.store, fx.run)).get(claim.item as string)).toMatchObject({ holder: 'other', epoch: 2, state: 'done' });
     });
 
     it('wall clocks 10 minutes off either way: no live lease stolen, an expired one not left stuck', async () => {
-      await publishRun(target.store, { run, items: 30, ttlMs: TTL });
-      const ahead = cluster.join('ahead', [...SIM, '--sim-speed', '10'], { REPLAY_TEST_CLOCK_SKEW_MS: String(10 * 60_000) });
+      await publishRun(fx.target.store, { run: fx.run, items: 30, ttlMs: TTL });
+      const ahead = fx.cluster.join('ahead', [...SIM, '--sim-speed', '10'], { REPLAY_TEST_CLOCK_SKEW_MS: String(10 * 60_000) });
       const claim = await ahead.claimed();
-      const behind = cluster.join('behind', [...FAST, '--exit-when-done'], { REPLAY_TEST_CLOCK_SKEW_MS: String(-10 * 60_000) });
-      const plain = cluster.join('plain', [...FAST, '--exit-when-done']);
+      const behind = fx.cluster.join('behind', [...FAST, '--exit-when-done'], { REPLAY_TEST_CLOCK_SKEW_MS: String(-10 * 60_000) });
+      const plain = fx.cluster.join('plain', [...FAST, '--exit-when-done']);
       await behind.claimed();
       ahead.signal('SIGKILL');
       const killedAt = performance.now();
       const taken = claim.item as string;
-      await until(() => readLeases(target.store, run).then((l) => l.get(taken)?.epoch ?? 0), (epoch) => epoch >= 2, 'take-over of the dead node\'s lease', 20_000);
+      await until(() => readLeases(fx.target.store, fx.run).then((l) => l.get(taken)?.epoch ?? 0), (epoch) => epoch >= 2, 'take-over of the dead node\'s lease', 20_000);
       const failoverMs = performance.now() - killedAt;
       expect((await behind.exited).code).toBe(0);
       expect((await plain.exited).code).toBe(0);
 
-      const leases = await readLeases(target.store, run);
+      const leases = await readLeases(fx.target.store, fx.run);
       expect(leases.size).toBe(30);
       for (const [item, lease] of leases) {
         expect(lease.state).toBe('done');
         // Only the dead node's item changed hands: nobody took a live lease.
         expect(lease.epoch, item).toBe(item === taken ? 2 : 1);
       }
-      expect((await readResults(target.store, run)).size).toBe(30);
+      expect((await readResults(fx.target.store, fx.run)).size).toBe(30);
       expect(failoverMs).toBeLessThan(2 * TTL + 4_000);
     });
 
     it('replicas: each replica of an interval by a different node; a wrong hash is recorded as a conflict', async () => {
-      await publishRun(target.store, { run, items: 6, ttlMs: TTL, replicas: 2 });
-      const liar = cluster.join('liar', [...FAST, '--exit-when-done', '--sim-faults', JSON.stringify({ wrongHash: { node: 'liar' } })]);
-      const honest = ['h1', 'h2'].map((node) => cluster.join(node, [...FAST, '--exit-when-done']));
+      await publishRun(fx.target.store, { run: fx.run, items: 6, ttlMs: TTL, replicas: 2 });
+      const liar = fx.cluster.join('liar', [...FAST, '--exit-when-done', '--sim-faults', JSON.stringify({ wrongHash: { node: 'liar' } })]);
+      const honest = ['h1', 'h2'].map((node) => fx.cluster.join(node, [...FAST, '--exit-when-done']));
       expect((await Promise.all([liar, ...honest].map((p) => p.exited))).map((e) => e.code)).toEqual([0, 0, 0]);
 
-      const results = await readResults(target.store, run);
+      const results = await readResults(fx.target.store, fx.run);
       expect(results.size).toBe(12);
-      const conflicts = await keysUnder(target.store, runKeys(run).conflictsPrefix);
+      const conflicts = await keysUnder(fx.target.store, runKeys(fx.run).conflictsPrefix);
       let liarIntervals = 0;
       for (let i = 0; i < 6; i++) {
         const [r1, r2] = [1, 2].map((replica) => results.get(itemId({ start: i * 100, end: (i + 1) * 100, replica }))!);
@@ -128,7 +116,7 @@ export function clusterTests(name: string, makeTarget: () => Promise<StoreTarget
         liarIntervals++;
         const mine = conflicts.filter((k) => k.includes(`/${id(i)}.r`));
         expect(mine.length, `conflict for interval ${i}`).toBeGreaterThanOrEqual(1);
-        const record = (await readJson<ConflictRecord>(target.store, mine[0]!))!;
+        const record = (await readJson<ConflictRecord>(fx.target.store, mine[0]!))!;
         expect(record.found.endHash).not.toBe(record.canonical.endHash);
         expect([record.found.node, record.canonical.node]).toContain('liar');
       }
@@ -138,22 +126,22 @@ export function clusterTests(name: string, makeTarget: () => Promise<StoreTarget
 
     it('SIGTERM releases the leases at once: another node takes them over long before the TTL', async () => {
       const ttlMs = 20_000;
-      await publishRun(target.store, { run, items: 2, ttlMs, span: 1000 });
-      const leaver = cluster.join('leaver', [...SIM, '--sim-speed', '20', '--concurrency', '2']);
+      await publishRun(fx.target.store, { run: fx.run, items: 2, ttlMs, span: 1000 });
+      const leaver = fx.cluster.join('leaver', [...SIM, '--sim-speed', '20', '--concurrency', '2']);
       await until(() => leaver.logs.filter((l) => l.msg.startsWith('claimed ')).length, (c) => c === 2, 'two claims');
-      const taker = cluster.join('taker', [...FAST, '--exit-when-done']);
+      const taker = fx.cluster.join('taker', [...FAST, '--exit-when-done']);
       await taker.waitForLog((l) => l.msg === 'node starting', 'taker start');
       leaver.signal('SIGTERM');
       expect((await leaver.exited).code).toBe(0);
       const leftAt = performance.now();
-      expect(await readJson<NodeRecord>(target.store, runKeys(run).node('leaver'))).toMatchObject({ state: 'stopped', items: [] });
+      expect(await readJson<NodeRecord>(fx.target.store, runKeys(fx.run).node('leaver'))).toMatchObject({ state: 'stopped', items: [] });
       // The released leases are re-claimed (CAS on a released lease), not taken over after expiry.
       expect(await taker.claimed()).toMatchObject({ how: 'reclaimed' });
       expect(performance.now() - leftAt).toBeLessThan(ttlMs / 2);
       expect((await taker.exited).code).toBe(0);
-      const leases = await readLeases(target.store, run);
+      const leases = await readLeases(fx.target.store, fx.run);
       for (const lease of leases.values()) expect(lease).toMatchObject({ state: 'done', holder: 'taker', epoch: 2 });
-      expect(await keysUnder(target.store, runKeys(run).failuresPrefix)).toEqual([]);
+      expect(await keysUnder(fx.target.store, runKeys(fx.run).failuresPrefix)).toEqual([]);
     });
   });
 }

@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,4 +99,30 @@ export class Cluster {
     }
     await Promise.all(this.nodes.map((n) => n.exited));
   }
+}
+
+export interface ClusterFixture {
+  readonly target: StoreTarget;
+  readonly cluster: Cluster;
+  readonly run: string;
+}
+
+/** Registers beforeEach/afterEach: a fresh store target and run id per test, every node killed after it. */
+export function useCluster(makeTarget: () => Promise<StoreTarget>, runPrefix: string): ClusterFixture {
+  const state: { target?: StoreTarget; cluster?: Cluster; run?: string } = {};
+  let n = 0;
+  beforeEach(async () => {
+    state.target = await makeTarget();
+    state.run = `${runPrefix}-${++n}`;
+    state.cluster = new Cluster(state.target, state.run);
+  });
+  afterEach(async () => {
+    await state.cluster?.killAll();
+    await state.target?.close();
+  });
+  return {
+    get target() { return state.target!; },
+    get cluster() { return state.cluster!; },
+    get run() { return state.run!; },
+  };
 }
