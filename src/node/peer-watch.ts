@@ -56,6 +56,7 @@ const STORE_CLOCK_MARGIN_MS = 1_000;
  */
 export class PeerWatch {
   private readonly peers = new Map<string, Peer>();
+  private dropped = new Set<string>();
 
   constructor(private readonly ctx: PeerWatchContext) {}
 
@@ -109,6 +110,17 @@ export class PeerWatch {
     return peer.record.items.some((i) => i.item === item);
   }
 
+  /**
+   * Items that a peer's newer record no longer lists (released when it
+   * stopped or failed, or finished) since the last call: worth one read each,
+   * since a released lease is claimable at once.
+   */
+  takeDropped(): string[] {
+    const items = [...this.dropped];
+    this.dropped.clear();
+    return items;
+  }
+
   /** For gossip: who may connect (peers with a peer id), stale ones flagged. */
   members(): MemberRecord[] {
     const members: MemberRecord[] = [];
@@ -133,6 +145,8 @@ export class PeerWatch {
     try {
       const record = decodeNodeRecord(peer.key, got.body);
       if (record.node !== peer.node || record.run !== this.ctx.run) throw new CorruptObjectError(peer.key, 'names another node or run');
+      const now = new Set(record.items.map((i) => i.item));
+      for (const i of peer.record?.items ?? []) if (!now.has(i.item)) this.dropped.add(i.item);
       Object.assign(peer, { record, recordEtag: got.etag, etag: got.etag, lastModified: got.lastModified, problem: undefined });
     } catch (error) {
       if (!(error instanceof CorruptObjectError)) throw error;

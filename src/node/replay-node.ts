@@ -290,7 +290,9 @@ export class ReplayNode {
     const idle = this.active.size < this.ctx.settings.concurrency;
     await this.peers.refresh({ details: details || idle });
     this.gossip?.setMembers(this.peers.members(), this.deps.gossip?.peerId);
-    if (this.peers.suspectItems().size > 0) this.wake.poke();
+    const dropped = this.peers.takeDropped();
+    this.scheduler.hintReleased(dropped);
+    if (dropped.length > 0 || this.peers.suspectItems().size > 0) this.wake.poke();
   }
 
   private async pollControl(): Promise<void> {

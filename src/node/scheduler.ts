@@ -59,8 +59,8 @@ const STORE_CLOCK_MARGIN_MS = 1_000;
  */
 export class Scheduler {
   readonly stats: SchedulerStats = { claims: 0, failedWrites: 0, leaseReads: 0 };
-  /** Leases found held: not worth reading again before this monotonic time. */
-  private readonly notBefore = new Map<string, number>();
+  /** Leases found held: not worth reading again before this monotonic time, unless their ETag changes. */
+  private readonly notBefore = new Map<string, { at: number; etag: string | undefined }>();
   /** `<start>-<end>` of every interval this node has held (a node replays one replica of each at most). */
   private readonly myIntervals = new Set<string>();
   private readonly failedLocally = new Set<string>();
@@ -86,7 +86,7 @@ export class Scheduler {
   /** The earliest monotonic time a held lease we know of could be judged expired (for the node's sleep). */
   nextCheckAt(): number | undefined {
     let earliest: number | undefined;
-    for (const at of this.notBefore.values()) earliest = earliest === undefined ? at : Math.min(earliest, at);
+    for (const { at } of this.notBefore.values()) earliest = earliest === undefined ? at : Math.min(earliest, at);
     return earliest;
   }
 
@@ -122,7 +122,7 @@ export class Scheduler {
       const quietFor = this.deps.ctx.judge.observe(this.leaseKey(item.id), k.etag);
       const storeAge = this.deps.ctx.storeClock.ageOf(k.lastModified);
       const mayBeExpired = suspects.has(item.id) || quietFor > ttl || storeAge > ttl + STORE_CLOCK_MARGIN_MS;
-      if (mayBeExpired && this.due(item.id)) {
+      if (mayBeExpired && this.due(item.id, k.etag)) {
         const c = offer(item, { read: true });
         if (c) yield c;
       }
@@ -145,7 +145,7 @@ export class Scheduler {
       }
       const holder = read?.record?.holder;
       if (holder !== undefined && read?.record?.state === 'held' && peers.liveHolderOf(item.id, holder)) continue;
-      if (!this.due(item.id)) continue;
+      if (!this.due(item.id, k.etag)) continue;
       const c = offer(item, { read: true });
       if (c) yield c;
     }
@@ -177,10 +177,10 @@ export class Scheduler {
     this.failedLocally.add(item);
   }
 
-  private due(id: string): boolean {
-    const at = this.notBefore.get(id);
-    if (at === undefined) return true;
-    if (this.deps.ctx.clock.monotonic() >= at) {
+  private due(id: string, etag?: string): boolean {
+    const wait = this.notBefore.get(id);
+    if (wait === undefined) return true;
+    if (this.deps.ctx.clock.monotonic() >= wait.at || (etag !== undefined && wait.etag !== undefined && etag !== wait.etag)) {
       this.notBefore.delete(id);
       return true;
     }
@@ -199,7 +199,7 @@ export class Scheduler {
       if (!this.eligible(candidate.item)) return undefined;
     }
     if (this.leaveToOthers(known)) {
-      this.notBefore.set(id, ctx.clock.monotonic() + ctx.settings.idleScanMs);
+      this.notBefore.set(id, { at: ctx.clock.monotonic() + ctx.settings.idleScanMs, etag: known?.etag });
       return undefined;
     }
     const result = await claimLease(ctx.lease, id, { ...(known ? { known } : {}), ...(signal ? { signal } : {}) });
@@ -213,7 +213,7 @@ export class Scheduler {
         return { item: candidate.item, lease: result.lease, how: result.how };
       case 'held':
         view.noteLease(id, result.current);
-        this.notBefore.set(id, ctx.clock.monotonic() + result.waitMs);
+        this.notBefore.set(id, { at: ctx.clock.monotonic() + result.waitMs, etag: result.current.etag });
         if (!known) this.lostCreates++;
         return undefined;
       case 'finished':
