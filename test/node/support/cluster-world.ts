@@ -12,6 +12,7 @@ import { createFileStore } from '../../../src/store/file.js';
 import { getIfExists } from '../../../src/store/get-if-exists.js';
 import { listAll, type Store } from '../../../src/store/store.js';
 import { systemClock } from '../../../src/time/system-clock.js';
+import { freshS3Store } from '../../support/s3.js';
 import { NodeProcess } from './node-process.js';
 
 /** Where a cluster test's nodes meet: the URL their CLI gets, and a Store for the test's own reads. */
@@ -125,4 +126,10 @@ export function useCluster(makeTarget: () => Promise<StoreTarget>, runPrefix: st
     get cluster() { return state.cluster!; },
     get run() { return state.run!; },
   };
+}
+
+/** A fresh bucket on the test run's S3 server (RGW); use inside describeS3. */
+export async function s3Target(): Promise<StoreTarget> {
+  const s3 = await freshS3Store('cluster');
+  return { url: s3.url, env: s3.env, store: s3.store, close: () => s3.cleanup() };
 }
