@@ -28,6 +28,14 @@ export default tseslint.config(
     rules: { 'no-restricted-syntax': ['error', ...rawTimeAndRandom] },
   },
   {
+    // The observer's page script runs in the browser.
+    files: ['static/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', EventSource: 'readonly', fetch: 'readonly', performance: 'readonly', requestAnimationFrame: 'readonly', cancelAnimationFrame: 'readonly' },
+    },
+  },
+  {
     files: ['bin/**/*.js', 'test/**/*.mjs', 'scripts/**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
   },

@@ -13,3 +13,5 @@ export { computeRunStatus, computeRunView, type RunView, type StatusInput } from
 export { CELL_CODES } from './item-states.js';
 export { ageOf, isStale, STORE_CLOCK_MARGIN_MS, type Age } from './freshness.js';
 export { formatDuration, formatStatus } from './format-status.js';
+export { readItemDetail, type ItemDetail } from './item-detail.js';
+export { nodeViews } from './node-views.js';

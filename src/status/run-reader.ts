@@ -39,7 +39,7 @@ const ULID = '[0-9A-HJKMNP-TV-Z]{26}';
 const NO_MANIFEST = 'no manifest: the run is not published (replay-manifest publish)';
 
 export class RunReader {
-  private readonly keys: RunKeys;
+  readonly keys: RunKeys;
   private manifest: Manifest | undefined;
   private manifestProblem: string | undefined;
   private items: ManifestItem[] = [];

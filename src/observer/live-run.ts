@@ -1,0 +1,224 @@
+/**
+ * One run's live view inside the observer. Built from the store at start
+ * (RunReader.refresh), re-synced from the store every `resyncMs` so it is
+ * right with gossip down, node records re-read every `nodesMs` (heartbeats:
+ * who is dead), and kept live from gossip: progress messages update speeds
+ * and head blocks at once, item events (claimed, done, released, failed,
+ * conflict) trigger a targeted read of that item, so what is shown still
+ * comes from the store. Each change recomputes the view (at most every
+ * `throttleMs`) and tells the listeners.
+ */
+import type { ReceivedMessage } from '../gossip/gossip.js';
+import { GossipHints } from '../gossip/hints.js';
+import type { MemberRecord } from '../gossip/membership.js';
+import type { EventMessage } from '../gossip/messages.js';
+import { Ticker } from '../time/ticker.js';
+import { computeRunView, nodeViews, readItemDetail, RunReader, type ItemDetail, type RunView, type StatusInput } from '../status/index.js';
+import type { Store } from '../store/store.js';
+import type { Clock } from '../time/clock.js';
+import type { Logger } from '../util/logger.js';
+
+export interface LiveRunOptions {
+  store: Pick<Store, 'get' | 'list'>;
+  clock: Clock;
+  run: string;
+  logger: Logger;
+  /** This observer's id: its own gossip (if any came back) is ignored. */
+  observer: string;
+  resyncMs?: number;
+  nodesMs?: number;
+  throttleMs?: number;
+  /** Entries per list in the status (counts stay complete). */
+  listLimit?: number;
+  concurrency?: number;
+}
+
+export interface ViewUpdate {
+  view: RunView;
+  /** Grid cells that changed since the previous update: [index, code] pairs (all of them the first time). */
+  changed: Array<[number, string]> | 'all';
+  /** Store requests spent so far are the caller's to count; this says when the first complete view was reached. */
+  complete: boolean;
+}
+
+export type LiveRunListener = {
+  view?: (update: ViewUpdate) => void;
+  gossip?: (message: ReceivedMessage['message']) => void;
+  members?: (members: MemberRecord[]) => void;
+};
+
+export class LiveRun {
+  readonly reader: RunReader;
+  readonly hints: GossipHints;
+  private view: RunView | undefined;
+  private readonly listeners = new Set<LiveRunListener>();
+  private readonly resync: Ticker;
+  private readonly nodes: Ticker;
+  private recomputeScheduled = false;
+  private readonly pendingItems = new Set<string>();
+  private itemsInFlight = false;
+  private readonly halt = new AbortController();
+  private started = false;
+  private stopping: Promise<void> | undefined;
+  private markLoaded!: () => void;
+  private readonly firstLoad = new Promise<void>((resolve) => {
+    this.markLoaded = resolve;
+  });
+  private readonly throttleMs: number;
+
+  constructor(private readonly options: LiveRunOptions) {
+    this.reader = new RunReader({ store: options.store, clock: options.clock, run: options.run, concurrency: options.concurrency ?? 32 });
+    this.hints = new GossipHints(options.clock, options.observer);
+    this.throttleMs = options.throttleMs ?? 200;
+    const onError = (what: string) => (error: unknown) => options.logger.warn({ run: options.run, err: error }, `observer ${what} failed; retrying`);
+    this.resync = new Ticker(options.clock, options.resyncMs ?? 30_000, () => this.refreshAll(), onError('store re-sync'));
+    this.nodes = new Ticker(options.clock, options.nodesMs ?? 5_000, () => this.refreshNodes(), onError('node record read'));
+  }
+
+  get run(): string {
+    return this.options.run;
+  }
+
+  /** Starts the loops; the first full load runs in the background (`loaded()` waits for it). Idempotent. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.resync.start(); // its first tick is the first full load
+  }
+
+  /** Resolves once the first full read from the store has finished (complete or not). */
+  loaded(): Promise<void> {
+    this.start();
+    return this.firstLoad;
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.halt.abort();
+      await Promise.all([this.resync.stop(), this.nodes.stop()]);
+    })();
+    return this.stopping;
+  }
+
+  current(): RunView | undefined {
+    return this.view;
+  }
+
+  subscribe(listener: LiveRunListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Feeds a message heard on the run's gossip. */
+  observe(received: ReceivedMessage): void {
+    this.hints.observe(received);
+    const message = received.message;
+    for (const l of this.listeners) l.gossip?.(message);
+    if (message.type === 'progress') return this.scheduleRecompute();
+    const event = message as EventMessage;
+    if (event.item) this.refreshItemSoon(event.item);
+    else if (event.event === 'joining' || event.event === 'leaving') this.nodes.wake();
+  }
+
+  async itemDetail(item: string): Promise<ItemDetail | undefined> {
+    return readItemDetail(this.reader, this.options.store, this.options.clock, item, this.statusInput());
+  }
+
+  statusInput(): StatusInput {
+    return {
+      now: { monotonic: this.options.clock.monotonic(), wall: this.options.clock.now() },
+      peers: this.hints.peerStates(),
+      listLimit: this.options.listLimit ?? 100,
+    };
+  }
+
+  private async refreshAll(): Promise<void> {
+    try {
+      await this.reader.refresh();
+    } finally {
+      this.afterNodes();
+      this.recompute();
+      this.markLoaded();
+      // Heartbeats are watched from the first load on (the load itself read the records).
+      if (!this.halt.signal.aborted) this.nodes.start();
+    }
+  }
+
+  private async refreshNodes(): Promise<void> {
+    try {
+      await this.reader.refreshNodes();
+    } finally {
+      this.afterNodes();
+      this.scheduleRecompute();
+    }
+  }
+
+  /** Gossip members: the nodes with a peer id, those whose records are dead or stopped marked stale. */
+  members(): MemberRecord[] {
+    const state = this.reader.state();
+    const members: MemberRecord[] = [];
+    for (const node of nodeViews(state, this.options.clock.monotonic()).values()) {
+      const record = state.nodes.get(node.node)?.value;
+      if (!record?.peerId) continue;
+      members.push({ node: node.node, peerId: record.peerId, addrs: record.addrs ?? [], stale: node.state === 'dead' || node.state === 'stopped' });
+    }
+    return members;
+  }
+
+  /** Re-reads the node records now (someone new may have joined). */
+  wakeNodes(): void {
+    if (this.started) this.nodes.wake();
+  }
+
+  private afterNodes(): void {
+    if (![...this.listeners].some((l) => l.members)) return;
+    const members = this.members();
+    for (const l of this.listeners) l.members?.(members);
+  }
+
+  /** Item events come in bursts; the reads for them are batched, one item at a time per run. */
+  private refreshItemSoon(item: string): void {
+    this.pendingItems.add(item);
+    if (this.itemsInFlight) return;
+    this.itemsInFlight = true;
+    void (async () => {
+      try {
+        while (this.pendingItems.size > 0 && !this.halt.signal.aborted) {
+          const batch = [...this.pendingItems];
+          this.pendingItems.clear();
+          await Promise.all(batch.map((i) => this.reader.refreshItem(i).catch((error) => this.options.logger.debug({ item: i, err: error }, 'item read failed'))));
+          this.recompute();
+        }
+      } finally {
+        this.itemsInFlight = false;
+      }
+    })();
+  }
+
+  private scheduleRecompute(): void {
+    if (this.recomputeScheduled || this.halt.signal.aborted) return;
+    this.recomputeScheduled = true;
+    this.options.clock.sleep(this.throttleMs, this.halt.signal).then(
+      () => {
+        this.recomputeScheduled = false;
+        this.recompute();
+      },
+      () => {},
+    );
+  }
+
+  private recompute(): void {
+    const previous = this.view;
+    const view = computeRunView(this.reader.state(), this.statusInput());
+    this.view = view;
+    const changed = previous && previous.cells.length === view.cells.length ? diffCells(previous.cells, view.cells) : 'all';
+    const update: ViewUpdate = { view, changed, complete: view.status.complete };
+    for (const l of this.listeners) l.view?.(update);
+  }
+}
+
+function diffCells(before: string, after: string): Array<[number, string]> {
+  const changed: Array<[number, string]> = [];
+  for (let i = 0; i < after.length; i++) if (before.charCodeAt(i) !== after.charCodeAt(i)) changed.push([i, after[i]!]);
+  return changed;
+}

@@ -1,0 +1,58 @@
+/** The run list, a run's overview, its grid page and its node page. */
+import { CELL_CODES, type RunStatus, type RunView } from '../../status/index.js';
+import { html, seg, type SafeHtml } from './html.js';
+import { page } from './layout.js';
+import { renderSections, section } from './run-sections.js';
+
+export interface RunListEntry {
+  run: string;
+  problem?: string;
+  status?: RunStatus;
+}
+
+export function runListPage(runs: readonly RunListEntry[]): string {
+  const rows = runs.map(({ run, problem, status: s }) =>
+    s
+      ? html`<tr><td><a href="/runs/${seg(run)}">${run}</a></td><td>${s.items.total}</td><td><progress max="100" value="${s.progress.percentBlocks}"></progress> ${s.progress.percentBlocks} %</td>
+<td>${s.items.working}</td><td>${s.items.done}</td><td class="${s.items.failed ? 'bad' : ''}">${s.items.failed}</td><td class="${s.items.conflict ? 'bad' : ''}">${s.items.conflict}</td><td class="${s.verdicts.mismatch ? 'bad' : ''}">${s.verdicts.mismatch}</td><td>${s.nodes.filter((n) => n.state !== 'dead' && n.state !== 'stopped').length}</td></tr>`
+      : html`<tr><td>${run}</td><td colspan="8">${problem ?? 'loading…'}</td></tr>`,
+  );
+  const body = runs.length === 0
+    ? html`<h1>Runs</h1><p>No runs in this store yet (publish one with <code>replay-manifest publish</code>).</p>`
+    : html`<h1>Runs</h1><table class="runs"><tr><th>run</th><th>items</th><th>blocks done</th><th>working</th><th>done</th><th>failed</th><th>conflict</th><th>mismatch</th><th>live nodes</th></tr>${rows}</table>`;
+  return page({ title: 'runs', body });
+}
+
+export function overviewPage(view: RunView): string {
+  const s = renderSections(view.status);
+  const body = html`${section('summary', s.summary)}${section('trouble', s.trouble)}${section('nodes', s.nodes)}${grid(view)}
+<section id="events"><h2>Heard on gossip</h2><ol id="event-log"></ol></section>`;
+  return page({ title: view.status.run, run: view.status.run, live: 'overview', body });
+}
+
+export function gridPage(view: RunView): string {
+  const s = renderSections(view.status);
+  return page({ title: `${view.status.run} grid`, run: view.status.run, live: 'grid', body: html`${section('summary', s.summary)}${grid(view)}` });
+}
+
+export function nodesPage(view: RunView): string {
+  const s = renderSections(view.status);
+  return page({ title: `${view.status.run} nodes`, run: view.status.run, live: 'nodes', body: section('nodes', s.nodes) });
+}
+
+export function loadingPage(run: string): string {
+  return page({ title: run, run, live: 'overview', body: html`<h1>${run}</h1><p class="warn">Reading the run from the store… this page fills in by itself.</p>` });
+}
+
+const LEGEND: Array<[keyof typeof CELL_CODES, string]> = [
+  ['pending', 'pending'], ['working', 'working'], ['expired', 'expired'], ['released', 'released'],
+  ['done', 'done'], ['mismatch', 'done, hash mismatch'], ['failed', 'failed'], ['conflict', 'conflict'],
+];
+
+/** A canvas, one cell per item (usable with 100,000 items); the script draws it from data-cells and keeps it live. */
+function grid(view: RunView): SafeHtml {
+  return html`<section id="grid-section"><h2>Items (${view.cells.length})</h2>
+<p class="legend">${LEGEND.map(([state, label]) => html`<span><i class="sw ${state}"></i>${label}</span>`)}</p>
+<canvas id="grid" data-run="${view.status.run}" data-cells="${view.cells}" width="1200" height="40">Item grid (needs a browser with canvas; the JSON is at /api/runs/${view.status.run}/grid).</canvas>
+<p id="grid-hover" class="hover">Hover over a cell to see its item; click to open it.</p></section>`;
+}
