@@ -16,6 +16,7 @@ import { addGossipOptions, resolveGossipFlags, type GossipFlags } from './gossip
 import { integerOption, userErrors } from './manifest/cli-support.js';
 import { withStore } from './manifest/store-option.js';
 import { version } from './version.js';
+import { onStopSignals } from './stop-signals.js';
 
 interface JoinFlags extends GossipFlags {
   store: string;
@@ -162,26 +163,6 @@ async function join(flags: JoinFlags): Promise<void> {
 function reportExit(exit: NodeExit): void {
   if (exit.reason === 'error') throw new UserError(`node stopped on an error: ${exit.detail ?? 'unknown'}; see the log above`, 1);
   process.stderr.write(`replay-node: ${exit.reason}${exit.detail && exit.detail !== exit.reason ? ` (${exit.detail})` : ''}\n`);
-}
-
-/** First SIGTERM/SIGINT: graceful stop. Second: exit at once (leases then expire; nodeos children die with us). */
-function onStopSignals(stop: (signal: string) => Promise<void>, logger: ReturnType<typeof createLogger>): () => void {
-  let signalled = false;
-  const handler = (signal: NodeJS.Signals): void => {
-    if (signalled) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(130);
-    }
-    signalled = true;
-    logger.info({ signal }, 'stopping gracefully (send again to force)');
-    void stop(signal);
-  };
-  process.on('SIGTERM', handler);
-  process.on('SIGINT', handler);
-  return () => {
-    process.off('SIGTERM', handler);
-    process.off('SIGINT', handler);
-  };
 }
 
 /** `<host>-<4 base36 chars>`: readable in listings, unique enough per start. */
