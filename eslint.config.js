@@ -32,7 +32,7 @@ export default tseslint.config(
     files: ['static/**/*.js'],
     languageOptions: {
       sourceType: 'script',
-      globals: { window: 'readonly', document: 'readonly', EventSource: 'readonly', fetch: 'readonly', performance: 'readonly', requestAnimationFrame: 'readonly', cancelAnimationFrame: 'readonly' },
+      globals: { window: 'readonly', document: 'readonly', EventSource: 'readonly', fetch: 'readonly', performance: 'readonly', requestAnimationFrame: 'readonly', cancelAnimationFrame: 'readonly', CustomEvent: 'readonly' },
     },
   },
   {

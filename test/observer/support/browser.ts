@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's chromium, headless, with a fresh profile; `close()` removes the profile. */
 export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
@@ -22,4 +22,39 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** What the page script exposes (static/observer.js), for tests and the benchmark. */
+export interface ObserverPageState {
+  cells: string;
+  updates: number;
+  drawMs: number | null;
+  drawnAt: number | null;
+  received: Array<{ type: string; at: number; data: unknown }>;
+}
+
+/** The page script's state, read from the page (the function runs in the browser, so it names nothing from here). */
+export function pageState(page: Page): Promise<ObserverPageState> {
+  return page.evaluate(() => (globalThis as unknown as { replayObserver: ObserverPageState }).replayObserver);
+}
+
+/** Resolves once the page's grid shows `code` at `index` (the page script announces each update as a DOM event). */
+export function cellBecomes(page: Page, index: number, code: string, timeoutMs = 20_000): Promise<void> {
+  return page.evaluate(
+    ([i, c, ms]) =>
+      new Promise<void>((resolve, reject) => {
+        const g = globalThis as unknown as { replayObserver: ObserverPageState; addEventListener(t: string, f: () => void): void; removeEventListener(t: string, f: () => void): void };
+        const check = (): boolean => g.replayObserver.cells[i] === c;
+        if (check()) return resolve();
+        const timer = setTimeout(() => reject(new Error(`cell ${i} did not become ${c} within ${ms} ms`)), ms);
+        const onUpdate = (): void => {
+          if (!check()) return;
+          clearTimeout(timer);
+          g.removeEventListener('replay:update', onUpdate);
+          resolve();
+        };
+        g.addEventListener('replay:update', onUpdate);
+      }),
+    [index, code, timeoutMs] as const,
+  );
 }

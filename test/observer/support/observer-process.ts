@@ -7,8 +7,9 @@ export class ObserverProcess {
   stderr = '';
   private child: ResultPromise | undefined;
 
-  async start(args: string[]): Promise<string> {
-    const child = execa('node', [cliPath('replay-observer'), 'serve', '--port', '0', ...args], { reject: false, env: { LOG_LEVEL: 'warn' } });
+  /** `env` is merged over this process's environment (store credentials for s3 URLs). */
+  async start(args: string[], env: Record<string, string> = {}): Promise<string> {
+    const child = execa('node', [cliPath('replay-observer'), 'serve', '--port', '0', ...args], { reject: false, env: { LOG_LEVEL: 'warn', ...env } });
     this.child = child;
     child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString();
