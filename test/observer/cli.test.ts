@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileStore } from '../../src/store/file.js';
 import { systemClock } from '../../src/time/system-clock.js';
-import { until } from '../gossip/support/until.js';
+import { until } from '../support/until.js';
 import { runBuiltCli } from '../support/cli.js';
 import { RunFixture } from '../status/support/run-fixture.js';
 import { ObserverProcess } from './support/observer-process.js';

@@ -38,22 +38,29 @@ export function pageState(page: Page): Promise<ObserverPageState> {
   return page.evaluate(() => (globalThis as unknown as { replayObserver: ObserverPageState }).replayObserver);
 }
 
-/** Resolves once the page's grid shows `code` at `index` (the page script announces each update as a DOM event). */
+/**
+ * Resolves once the page's grid shows `code` at `index` (the page script
+ * announces each update as a DOM event). The function runs in the browser,
+ * serialised: it names no function of its own, since tsx wraps named ones in
+ * a helper the page does not have.
+ */
 export function cellBecomes(page: Page, index: number, code: string, timeoutMs = 20_000): Promise<void> {
   return page.evaluate(
     ([i, c, ms]) =>
       new Promise<void>((resolve, reject) => {
-        const g = globalThis as unknown as { replayObserver: ObserverPageState; addEventListener(t: string, f: () => void): void; removeEventListener(t: string, f: () => void): void };
-        const check = (): boolean => g.replayObserver.cells[i] === c;
-        if (check()) return resolve();
-        const timer = setTimeout(() => reject(new Error(`cell ${i} did not become ${c} within ${ms} ms`)), ms);
-        const onUpdate = (): void => {
-          if (!check()) return;
+        const g = globalThis as unknown as { replayObserver: ObserverPageState; addEventListener(t: string, f: () => void, o: { signal: AbortSignal }): void };
+        if (g.replayObserver.cells[i] === c) return resolve();
+        const done = new AbortController();
+        const timer = setTimeout(() => {
+          done.abort();
+          reject(new Error(`cell ${i} did not become ${c} within ${ms} ms`));
+        }, ms);
+        g.addEventListener('replay:update', () => {
+          if (g.replayObserver.cells[i] !== c) return;
           clearTimeout(timer);
-          g.removeEventListener('replay:update', onUpdate);
+          done.abort();
           resolve();
-        };
-        g.addEventListener('replay:update', onUpdate);
+        }, { signal: done.signal });
       }),
     [index, code, timeoutMs] as const,
   );
