@@ -1,0 +1,100 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBuiltCli } from '../support/cli.js';
+import { ignoringS3Server, type FakeS3Server } from '../support/fake-s3-server.js';
+import { describeS3, freshS3Store, type S3TestStore } from '../support/s3.js';
+
+const doctor = (store: string, env: Record<string, string> = {}, extra: string[] = []) => runBuiltCli('replay-node', ['doctor', '--store', store, ...extra], env);
+const CHECKS = ['create-if-absent', 'concurrent-creates', 'cas-current-etag', 'cas-stale-etag', 'cas-missing-key', 'etag-quoting', 'store-clock', 'latency', 'cleanup'];
+
+describe('replay-node doctor (the real CLI)', () => {
+  let dir: string;
+  let fake: FakeS3Server;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'doctor-'));
+    fake = await ignoringS3Server();
+  });
+  afterAll(async () => {
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('trusts a file store: a table of passed checks, exit 0, probe objects removed', async () => {
+    const outcome = await doctor(pathToFileURL(dir).href);
+    expect(outcome.stderr).toBe('');
+    expect(outcome.exitCode).toBe(0);
+    const lines = outcome.stdout.split('\n');
+    expect(lines[0]).toMatch(/^check +result +time +detail$/);
+    expect(lines.slice(1, 10).map((l) => l.split(/ +/).slice(0, 2))).toEqual(CHECKS.map((c) => [c, 'ok']));
+    expect(lines[10]).toBe(`store file://${dir}: OK, it can hold leases`);
+    const probeDirs = await readdir(join(dir, '_probe'));
+    for (const d of probeDirs) expect(await readdir(join(dir, '_probe', d))).toEqual([]);
+  });
+
+  it('refuses an S3 server that ignores conditional headers: exit 3 naming the failed check', async () => {
+    const outcome = await doctor(`s3://bucket/x?endpoint=${fake.endpoint}`, { AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' });
+    expect(outcome.exitCode).toBe(3);
+    expect(outcome.stdout).toMatch(/^create-if-absent +FAILED .*the store ignores If-None-Match$/m);
+    expect(outcome.stdout).toMatch(/^concurrent-creates +FAILED .*8 of 8 concurrent creates succeeded/m);
+    expect(outcome.stdout).toMatch(/NOT SAFE \(create-if-absent\)$/);
+    expect(outcome.stderr).toMatch(/^replay-node: store s3:\/\/bucket\/x\?endpoint=http:\/\/127\.0\.0\.1:\d+&region=us-east-1 cannot be trusted with leases: check create-if-absent failed: a create of an existing key succeeded: the store ignores If-None-Match$/);
+  });
+
+  it('an unknown URL scheme and an unreachable endpoint: one line each, non-zero exit', async () => {
+    const scheme = await doctor('gs://bucket/x');
+    expect(scheme.exitCode).not.toBe(0);
+    expect(scheme.stderr).toBe('replay-node: StoreConfig: unknown store URL scheme "gs:" in gs://bucket/x; use s3://bucket/prefix?endpoint=..., file:///abs/dir or a directory path');
+    const port = await closedPort();
+    const unreachable = await doctor(`s3://bucket/x?endpoint=http://127.0.0.1:${port}`, { AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' });
+    expect(unreachable.exitCode).not.toBe(0);
+    expect(unreachable.stdout).toBe('');
+    expect(unreachable.stderr).toBe(`replay-node: Unavailable: cannot reach the S3 endpoint http://127.0.0.1:${port} (ECONNREFUSED); check the endpoint in the store URL and that the server is running`);
+  });
+});
+
+describeS3('replay-node doctor on RGW (the real CLI)', () => {
+  let s3: S3TestStore;
+  beforeAll(async () => {
+    s3 = await freshS3Store('doctor');
+  });
+  afterAll(() => s3.cleanup());
+
+  it('trusts RGW and reports the unquoted ETag form', async () => {
+    const outcome = await doctor(s3.url, s3.env);
+    expect(outcome.stderr).toBe('');
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.stdout).toMatch(/^etag-quoting +ok .*If-Match takes the unquoted ETag$/m);
+    expect(outcome.stdout.trim().split('\n').at(-1)).toBe(`store ${s3.url}: OK, it can hold leases`);
+    expect((await s3.store.list({ prefix: '' })).items).toEqual([]);
+    const json = JSON.parse((await doctor(s3.url, s3.env, ['--json'])).stdout) as { ok: boolean; etagQuoting: string; checks: unknown[] };
+    expect(json).toMatchObject({ ok: true, etagQuoting: 'unquoted' });
+    expect(json.checks).toHaveLength(CHECKS.length);
+  });
+
+  it('wrong keys and a missing bucket: one line naming the fix, non-zero exit, no secret printed', async () => {
+    const badKey = await doctor(s3.url, { ...s3.env, AWS_ACCESS_KEY_ID: 'NOSUCHKEY0000000', AWS_SECRET_ACCESS_KEY: 'wrong-secret-value' });
+    expect(badKey.exitCode).not.toBe(0);
+    expect(badKey.stderr).toMatch(/^replay-node: StoreConfig: the S3 endpoint http:\/\/127\.0\.0\.1:\d+ does not know the access key \(InvalidAccessKeyId\); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to keys of this endpoint$/);
+    const badSecret = await doctor(s3.url, { ...s3.env, AWS_SECRET_ACCESS_KEY: 'wrong-secret-value' });
+    expect(badSecret.stderr).toMatch(/^replay-node: StoreConfig: .*\(SignatureDoesNotMatch\); check AWS_SECRET_ACCESS_KEY for this access key$/);
+    const noBucket = await doctor(s3.url.replace(`s3://${s3.bucket}`, 's3://no-such-bucket-here'), s3.env);
+    expect(noBucket.exitCode).not.toBe(0);
+    expect(noBucket.stderr).toMatch(/^replay-node: StoreConfig: bucket no-such-bucket-here does not exist at http:\/\/127\.0\.0\.1:\d+; create it \(aws s3 mb s3:\/\/no-such-bucket-here\) or fix the store URL$/);
+    for (const outcome of [badKey, badSecret, noBucket]) {
+      expect(outcome.stderr).not.toContain('wrong-secret-value');
+      expect(outcome.stderr).not.toContain(s3.target.secretAccessKey);
+    }
+  });
+});
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
