@@ -1,10 +1,10 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBuiltCli } from '../support/cli.js';
+import { closedPort } from '../support/closed-port.js';
 import { ignoringS3Server, type FakeS3Server } from '../support/fake-s3-server.js';
 import { describeS3, freshS3Store, type S3TestStore } from '../support/s3.js';
 
@@ -90,11 +90,3 @@ describeS3('replay-node doctor on RGW (the real CLI)', () => {
     }
   });
 });
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}

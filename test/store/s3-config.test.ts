@@ -1,10 +1,10 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PreconditionFailedError, StoreConfigError, UnavailableError } from '../../src/store/errors.js';
 import { createS3Store, type S3Store } from '../../src/store/s3.js';
 import { parseS3Url } from '../../src/store/s3-url.js';
 import { create, overwrite, update } from '../../src/store/store.js';
 import { systemClock } from '../../src/time/system-clock.js';
+import { closedPort } from '../support/closed-port.js';
 import { describeS3, freshS3Store, type S3TestStore } from '../support/s3.js';
 
 // Misconfiguration against the real server: each is one line naming the
@@ -74,12 +74,3 @@ describeS3('S3 backend on RGW: configuration errors and ETag quoting', () => {
     await s3.store.put('quoting/k', 'v3', overwrite);
   });
 });
-
-/** A port on 127.0.0.1 that nothing listens on (just released by us). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
