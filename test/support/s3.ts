@@ -22,6 +22,8 @@
  *   REPLAY_REQUIRE_S3=1 fails the run instead).
  * - `freshS3Store(label)`: a new empty bucket (or a new prefix in
  *   REPLAY_S3_BUCKET), as `{ store, url, env, bucket, prefix, cleanup }`.
+ *   `reopen(subPrefix)` opens another client on the same bucket (optionally
+ *   a fresh sub-prefix, synchronously: one bucket can serve many tests).
  *   `url` is the `s3://` store URL; `env` is what a spawned CLI needs to open
  *   it: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and
  *   AWS_EC2_METADATA_DISABLED=true (so no SDK ever asks an instance-metadata
@@ -60,6 +62,11 @@ export interface S3TestStore {
   prefix: string;
   location: S3Location;
   target: S3TestTarget;
+  /**
+   * Another client of the same bucket (as another process would open it),
+   * optionally at `subPrefix` below this store's prefix; closed by cleanup.
+   */
+  reopen(subPrefix?: string): { store: S3Store; url: string };
   /** Deletes what the test wrote (and the bucket, if the helper created it); closes the store. */
   cleanup(): Promise<void>;
 }
@@ -101,7 +108,9 @@ export async function freshS3Store(label = 'test', options: { prefix?: string } 
   if (target.endpoint) params.set('endpoint', target.endpoint);
   const url = `s3://${bucket}/${prefix.replace(/\/$/, '')}?${params.toString()}`;
   const location = parseS3Url(url);
-  const store = createS3Store(location, { clock: systemClock, credentials: { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey } });
+  const credentials = { accessKeyId: target.accessKeyId, secretAccessKey: target.secretAccessKey };
+  const store = createS3Store(location, { clock: systemClock, credentials });
+  const others: S3Store[] = [];
   return {
     store,
     url: formatS3Url(location),
@@ -110,8 +119,14 @@ export async function freshS3Store(label = 'test', options: { prefix?: string } 
     prefix,
     location,
     target,
+    reopen: (subPrefix = '') => {
+      const sub = parseS3Url(url.replace(`s3://${bucket}/${prefix.replace(/\/$/, '')}`, `s3://${bucket}/${(prefix + subPrefix).replace(/\/$/, '')}`));
+      const other = createS3Store(sub, { clock: systemClock, credentials });
+      others.push(other);
+      return { store: other, url: formatS3Url(sub) };
+    },
     cleanup: async () => {
-      await store.close();
+      await Promise.all([store, ...others].map((s) => s.close()));
       try {
         await emptyPrefix(admin, bucket, prefix);
         if (ownBucket) await admin.send(new DeleteBucketCommand({ Bucket: bucket }));
