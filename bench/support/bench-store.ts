@@ -4,7 +4,9 @@ import { pipeline } from 'node:stream/promises';
 import { createFileStore } from '../../src/store/file.js';
 import type { Store } from '../../src/store/store.js';
 import { systemClock } from '../../src/time/system-clock.js';
-import { createBucket, sdkDownload, sdkStore, type S3Endpoint } from './sdk-store.js';
+import { createS3Store } from '../../src/store/s3.js';
+import { parseS3Url } from '../../src/store/s3-url.js';
+import { createBucket, sdkDownload, type S3Endpoint } from './sdk-baseline.js';
 
 /** The store a benchmark runs against, plus the baseline "plain download" of the same object. */
 export interface BenchStore {
@@ -39,7 +41,10 @@ export async function openBenchStore(kind: string, dir: string): Promise<BenchSt
       bucket: `bench-runner-${process.pid}`,
     };
     await createBucket(endpoint);
-    const store = sdkStore(endpoint);
+    const store = createS3Store(parseS3Url(`s3://${endpoint.bucket}/?endpoint=${endpoint.endpoint}&region=${endpoint.region}`), {
+      clock: systemClock,
+      credentials: { accessKeyId: endpoint.accessKeyId, secretAccessKey: endpoint.secretAccessKey },
+    });
     return {
       store,
       description: store.description,

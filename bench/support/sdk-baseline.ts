@@ -1,14 +1,11 @@
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { PutMode, Store, StreamedObject } from '../../src/store/store.js';
 
 /**
- * STOPGAP until src/store/s3.ts lands: the few Store calls the runner bench
- * makes (getStream, putStream, delete), straight on the AWS SDK, so the
- * runner's fetch path can be measured on a real S3 endpoint. Swap for the
- * real S3 backend when it exists; nothing else uses this.
+ * The runner bench's baseline on S3: the plain AWS SDK (GetObject streamed
+ * to a file), beside the real S3 backend the runner uses (bench-store.ts).
  */
 export interface S3Endpoint {
   endpoint: string;
@@ -32,42 +29,6 @@ export function s3Client(e: S3Endpoint): S3Client {
 
 export async function createBucket(e: S3Endpoint): Promise<void> {
   await s3Client(e).send(new CreateBucketCommand({ Bucket: e.bucket }));
-}
-
-export function sdkStore(e: S3Endpoint): Store {
-  const client = s3Client(e);
-  const notUsed = (): never => {
-    throw new Error('not used by the runner bench');
-  };
-  const store = {
-    description: `s3 (SDK stopgap) ${e.endpoint}/${e.bucket}`,
-    async getStream(key: string, options?: { signal?: AbortSignal }): Promise<StreamedObject> {
-      const out = await client.send(new GetObjectCommand({ Bucket: e.bucket, Key: key }), { abortSignal: options?.signal });
-      return {
-        key,
-        etag: String(out.ETag ?? '').replace(/"/g, ''),
-        size: out.ContentLength ?? 0,
-        lastModified: out.LastModified ?? new Date(0),
-        storeDate: new Date(0),
-        body: out.Body as Readable,
-      };
-    },
-    async putStream(key: string, body: Readable, _mode: PutMode, options?: { size?: number }) {
-      const out = await client.send(new PutObjectCommand({ Bucket: e.bucket, Key: key, Body: body, ContentLength: options?.size }));
-      return { etag: String(out.ETag ?? '').replace(/"/g, ''), storeDate: new Date(0) };
-    },
-    async delete(key: string) {
-      await client.send(new DeleteObjectCommand({ Bucket: e.bucket, Key: key }));
-    },
-    async close() {
-      client.destroy();
-    },
-    get: notUsed,
-    head: notUsed,
-    put: notUsed,
-    list: notUsed,
-  };
-  return store as Store;
 }
 
 /** The baseline: a plain SDK GetObject streamed to a file. */
