@@ -1,6 +1,6 @@
 import type { Clock } from '../time/clock.js';
 import type { IdSource } from '../util/ids.js';
-import { StoreError } from './errors.js';
+import { NotSupportedError, StoreError } from './errors.js';
 import {
   checkCompareAndSwap,
   checkConcurrentCreates,
@@ -84,14 +84,20 @@ export async function probeStore(store: Store, deps: ProbeDeps): Promise<ProbeRe
   try {
     await run('create-if-absent', () => checkCreateIfAbsent(store, dir));
     await run('concurrent-creates', () => checkConcurrentCreates(store, dir, deps.contenders ?? 8));
+    // Before the CAS checks, so that the detection's requests are timed on their own line.
+    await run('etag-quoting', async () => {
+      try {
+        etagQuoting = await quotingOf(store);
+      } catch (error) {
+        if (error instanceof NotSupportedError) return { ok: false, detail: error.message };
+        throw error;
+      }
+      return { ok: true, detail: etagQuoting ? `If-Match takes the ${etagQuoting} ETag` : 'not an HTTP store: no quoting to detect' };
+    });
     const started = deps.clock.monotonic();
     const cas = await checkCompareAndSwap(store, dir);
     const casMs = deps.clock.monotonic() - started;
     for (const name of ['cas-current-etag', 'cas-stale-etag', 'cas-missing-key'] as const) checks.push({ name, ...cas[name], ms: casMs });
-    await run('etag-quoting', async () => {
-      etagQuoting = await quotingOf(store);
-      return { ok: true, detail: etagQuoting ? `If-Match takes the ${etagQuoting} ETag` : 'not an HTTP store: no quoting to detect' };
-    });
     await run('store-clock', async () => {
       const before = deps.clock.now();
       const { storeDate } = await store.head(`${dir}create`);

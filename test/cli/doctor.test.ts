@@ -9,7 +9,7 @@ import { ignoringS3Server, type FakeS3Server } from '../support/fake-s3-server.j
 import { describeS3, freshS3Store, type S3TestStore } from '../support/s3.js';
 
 const doctor = (store: string, env: Record<string, string> = {}, extra: string[] = []) => runBuiltCli('replay-node', ['doctor', '--store', store, ...extra], env);
-const CHECKS = ['create-if-absent', 'concurrent-creates', 'cas-current-etag', 'cas-stale-etag', 'cas-missing-key', 'etag-quoting', 'store-clock', 'latency', 'cleanup'];
+const CHECKS = ['create-if-absent', 'concurrent-creates', 'etag-quoting', 'cas-current-etag', 'cas-stale-etag', 'cas-missing-key', 'store-clock', 'latency', 'cleanup'];
 
 describe('replay-node doctor (the real CLI)', () => {
   let dir: string;

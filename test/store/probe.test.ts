@@ -46,7 +46,7 @@ describe('capability probe', () => {
       const report = await assertStoreSafe(store, deps);
       expect(report.ok, store.description).toBe(true);
       expect(report.checks.map((c) => c.name)).toEqual([
-        'create-if-absent', 'concurrent-creates', 'cas-current-etag', 'cas-stale-etag', 'cas-missing-key', 'etag-quoting', 'store-clock', 'latency', 'cleanup',
+        'create-if-absent', 'concurrent-creates', 'etag-quoting', 'cas-current-etag', 'cas-stale-etag', 'cas-missing-key', 'store-clock', 'latency', 'cleanup',
       ]);
       expect(report.etagQuoting).toBeUndefined();
       expect(report.latencyMs.p50).toBeGreaterThan(0);
