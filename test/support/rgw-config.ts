@@ -64,7 +64,10 @@ log_file = ${d}/log/$name.log
 admin_socket = ${d}/run/$name.$pid.asok
 
 [client.rgw.a]
-rgw_frontends = beast endpoint=127.0.0.1:${c.rgwPort}
+# tcp_nodelay: beast writes a response's headers and body separately; with Nagle on, every
+# response with a body (GET, a refused conditional PUT) waited ~40 ms for the client's
+# delayed ACK (measured: GET p50 44 ms -> 2.4 ms)
+rgw_frontends = beast endpoint=127.0.0.1:${c.rgwPort} tcp_nodelay=1
 rgw_data = ${d}/rgw
 rgw_thread_pool_size = 64
 rgw_enable_usage_log = false
