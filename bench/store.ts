@@ -5,7 +5,7 @@
  * started here, or the endpoint in REPLAY_S3_ENDPOINT with
  * REPLAY_S3_ACCESS_KEY_ID / REPLAY_S3_SECRET_ACCESS_KEY), one request at a
  * time:
- *   create      put(create) of a new 300-byte key
+ *   create      put(create) of a new 300-byte key; and of an existing one (refused)
  *   cas         put(update(etag)) of one key, chained
  *   get         get of a 300-byte object
  *   list(1000)  one list page of 1,000 keys
@@ -22,6 +22,7 @@ import { cpus, hostname, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AlreadyExistsError } from '../src/store/errors.js';
 import { createFileStore } from '../src/store/file.js';
 import { createS3Store } from '../src/store/s3.js';
 import { parseS3Url } from '../src/store/s3-url.js';
@@ -58,6 +59,10 @@ async function storeOps(backend: string, store: Store): Promise<Row[]> {
   const rows: Row[] = [];
   const run = randomBytes(3).toString('hex');
   rows.push({ backend, op: 'create', ...(await time(rounds, (i) => store.put(`b-${run}/create/${i}`, body, create))) });
+  rows.push({ backend, op: 'create, key exists (refused)', ...(await time(rounds, async () => {
+    const refused = await store.put(`b-${run}/create/0`, body, create).then(() => false, (e: unknown) => e instanceof AlreadyExistsError);
+    if (!refused) throw new Error('a create of an existing key was not refused');
+  })) });
   let { etag } = await store.put(`b-${run}/cas`, body, create);
   rows.push({ backend, op: 'cas', ...(await time(rounds, async (i) => (etag = (await store.put(`b-${run}/cas`, `${body}${i}`, update(etag))).etag))) });
   await store.put(`b-${run}/get`, body, create);
