@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { resolveS3Target } from './s3-target.js';
+import { resolveS3Target, s3Verdict } from './s3-target.js';
 
 /**
  * Runs once before all test files (npm test builds first). Decides the S3
@@ -13,13 +13,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const log = (line: string): void => void process.stderr.write(`[s3] ${line}\n`);
   const { availability, rgw } = await resolveS3Target(log);
-  if (!availability.ok) {
-    if (process.env.REPLAY_REQUIRE_S3 === '1') {
-      throw new Error(`REPLAY_REQUIRE_S3=1 but no S3 server for the tests: ${availability.reason}`);
-    }
-    const bar = '!'.repeat(78);
-    process.stderr.write(`\n${bar}\n!! S3 SUITES SKIPPED: ${availability.reason}\n!! (set REPLAY_S3_ENDPOINT, or run as root so Ceph RGW can be installed)\n${bar}\n\n`);
-  }
+  s3Verdict(availability, process.env, (text) => void process.stderr.write(text));
   project.provide('s3', availability);
   return async () => {
     await rgw?.stop();

@@ -65,3 +65,15 @@ export async function resolveS3Target(log: (line: string) => void, env = process
     return { availability: { ok: false, reason: `Ceph RGW did not start: ${(error as Error).message}` } };
   }
 }
+
+/**
+ * What the run does about S3: 'run', or 'skip' after saying so loudly on
+ * `write`; with REPLAY_REQUIRE_S3=1 a missing server throws (the run fails).
+ */
+export function s3Verdict(availability: S3Availability, env: NodeJS.ProcessEnv, write: (text: string) => void): 'run' | 'skip' {
+  if (availability.ok) return 'run';
+  if (env.REPLAY_REQUIRE_S3 === '1') throw new Error(`REPLAY_REQUIRE_S3=1 but no S3 server for the tests: ${availability.reason}`);
+  const bar = '!'.repeat(78);
+  write(`\n${bar}\n!! S3 SUITES SKIPPED: ${availability.reason}\n!! (set REPLAY_S3_ENDPOINT, or run as root so Ceph RGW can be installed)\n${bar}\n\n`);
+  return 'skip';
+}
