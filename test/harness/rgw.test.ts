@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { until } from '../gossip/support/until.js';
 import { s3Verdict } from '../support/s3-target.js';
 import { describeS3, s3TestTarget } from '../support/s3.js';
 
@@ -19,15 +19,6 @@ const alive = (pid: number): boolean => {
   }
 };
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
-
-/** The daemons are not our children: there is no exit event to await, so poll, bounded. */
-async function until(what: string, timeoutMs: number, check: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`still not ${what} after ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
 
 describe('S3 availability verdict', () => {
   it('runs with a server; without one skips loudly, or fails when REPLAY_REQUIRE_S3=1', () => {
@@ -60,8 +51,9 @@ describeS3('the throwaway RGW harness', () => {
       const gone = new Promise((resolve) => child.once('close', resolve));
       child.kill('SIGKILL');
       await gone;
-      await until('all ceph daemons gone', 30_000, () => !info.pids.some(alive));
-      await until('the data directory removed', 30_000, async () => !(await exists(info.dataDir)));
+      // The daemons are not our children: no exit event to await, so poll (bounded).
+      await until(() => info.pids.filter(alive), (left) => left.length === 0, 'all ceph daemons gone', 30_000);
+      await until(() => exists(info.dataDir), (there) => !there, 'the data directory removed', 30_000);
     },
     120_000,
   );
