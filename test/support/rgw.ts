@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -141,21 +141,19 @@ async function runDaemonising(command: string, args: string[], logFile: string):
  */
 function startGuardian(dataDir: string) {
   const script = `tail --pid=${process.pid} -f /dev/null 2>/dev/null
-for p in "$1"/run/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null; done
-sleep 1
 for p in "$1"/run/*.pid; do [ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null; done
+sleep 1
 rm -rf "$1"`;
   const child = spawn('bash', ['-c', script, 'rgw-guardian', dataDir], { detached: true, stdio: 'ignore' });
   child.unref();
   return child;
 }
 
+/** SIGKILL at once: the cluster is throwaway (memstore, RAM only), there is nothing to shut down cleanly. */
 async function killDaemons(dataDir: string): Promise<void> {
   const pids = await daemonPids(dataDir);
-  for (const pid of pids) signal(pid, 'SIGTERM');
-  for (let i = 0; i < 20 && pids.some(alive); i++) await sleep(100);
-  for (const pid of pids.filter(alive)) signal(pid, 'SIGKILL');
-  for (let i = 0; i < 50 && pids.some(alive); i++) await sleep(100);
+  for (const pid of pids) signal(pid, 'SIGKILL');
+  for (let i = 0; i < 100 && pids.some(alive); i++) await sleep(100);
 }
 
 async function daemonPids(dataDir: string): Promise<number[]> {
@@ -165,10 +163,11 @@ async function daemonPids(dataDir: string): Promise<number[]> {
   return pids.filter((pid) => Number.isInteger(pid) && pid > 1);
 }
 
+/** Running, not a zombie (daemons are reparented to an init that may reap them late). */
 function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
