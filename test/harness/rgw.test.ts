@@ -3,7 +3,7 @@ import { access } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { until } from '../gossip/support/until.js';
+import { until } from '../support/until.js';
 import { s3Verdict } from '../support/s3-target.js';
 import { describeS3, s3TestTarget } from '../support/s3.js';
 
