@@ -56,8 +56,14 @@ export interface StoreConformanceOptions {
 }
 
 const MiB = 1024 * 1024;
-/** Peak RSS growth allowed during the streamed round trip: far below the object, above GC noise. */
-const FLAT_MEMORY_LIMIT = 64 * MiB;
+/**
+ * Peak RSS growth allowed during the streamed round trip: far below the
+ * 256 MiB object (a backend that buffered it, or half of it, fails), above GC
+ * noise. V8 reclaims Buffers' external memory in steps of about 64 MiB, later
+ * when the machine is loaded: measured 35-50 MiB for S3 when idle, 81 MiB with
+ * a load average of 16 on 2 cores.
+ */
+const FLAT_MEMORY_LIMIT = 112 * MiB;
 
 export function storeConformanceTests(name: string, options: StoreConformanceOptions): void {
   describe(`store conformance: ${name}`, () => {
