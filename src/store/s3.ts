@@ -154,10 +154,14 @@ export class S3Store implements Store {
 
   /** The If-Match form this endpoint accepts (detected on first use, then remembered). */
   etagQuoting(): Promise<EtagQuoting> {
-    this.quoting ??= this.detectQuoting();
+    if (this.quoting) return this.quoting;
+    const detection = this.detectQuoting();
+    this.quoting = detection;
     // A failed detection (endpoint down) is not remembered: the next CAS tries again.
-    this.quoting.catch(() => (this.quoting = undefined));
-    return this.quoting;
+    detection.catch(() => {
+      if (this.quoting === detection) this.quoting = undefined;
+    });
+    return detection;
   }
 
   private async detectQuoting(): Promise<EtagQuoting> {
