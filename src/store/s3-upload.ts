@@ -7,6 +7,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
+import { NotSupportedError } from './errors.js';
 
 /**
  * Streamed uploads with memory that does not grow with the object:
@@ -17,12 +18,14 @@ import type { Readable } from 'node:stream';
  *   one PutObject, a longer one becomes a multipart upload, part by part;
  * - size above 5 GiB: multipart.
  *
- * The put mode's condition (If-None-Match / If-Match) goes on the PutObject
- * or on CompleteMultipartUpload. AWS checks it on both; Ceph RGW 16 ignores
- * it on CompleteMultipartUpload (measured: both conditions accepted on an
- * existing key). The protocol's conditional objects (leases, results,
- * manifests) are small JSON written with put(), never multipart; large
- * inputs (snapshots) are written with overwrite.
+ * The put mode's condition (If-None-Match / If-Match) goes on the PutObject.
+ * A conditional write that would need a multipart upload is refused
+ * (NotSupported) rather than sent: AWS checks conditions on
+ * CompleteMultipartUpload, but Ceph RGW 16 ignores them there (measured: both
+ * conditions accepted on an existing key), and a silently ignored condition
+ * is the one failure the store must never have. The protocol's conditional
+ * objects (leases, results, manifests) are small JSON; large inputs
+ * (snapshots) are written with overwrite, or with their size.
  */
 export interface UploadTarget {
   bucket: string;
@@ -48,6 +51,8 @@ export async function uploadStream(client: S3Client, target: UploadTarget, body:
     const output = await client.send(new PutObjectCommand({ ...base, ...target.condition, Body: body, ContentLength: size }));
     return { output };
   }
+  const conditional = target.condition.IfNoneMatch !== undefined || target.condition.IfMatch !== undefined;
+  if (conditional && size !== undefined) throw refusal(target.key, `${size} bytes is above S3's 5 GiB single-PUT limit`);
   const part = size === undefined ? partBytes : Math.max(partBytes, Math.ceil(size / (MAX_PARTS - 1)));
   const parts = fixedChunks(body, part);
   const first = await parts.next();
@@ -56,7 +61,17 @@ export async function uploadStream(client: S3Client, target: UploadTarget, body:
     const output = await client.send(new PutObjectCommand({ ...base, ...target.condition, Body: firstChunk, ContentLength: firstChunk.length }));
     return { output };
   }
+  if (conditional) {
+    body.destroy();
+    throw refusal(target.key, `a stream of unknown size longer than ${firstChunk.length} bytes`);
+  }
   return multipart(client, target, firstChunk, parts);
+}
+
+function refusal(key: string, what: string): NotSupportedError {
+  return new NotSupportedError(
+    `conditional write of ${key}: ${what} needs a multipart upload, whose condition not every S3 server checks; pass the size (at most 5 GiB) or write it with overwrite`,
+  );
 }
 
 async function multipart(client: S3Client, target: UploadTarget, firstChunk: Buffer, rest: AsyncGenerator<Buffer>): Promise<UploadResult> {
