@@ -1,17 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { claimLease } from '../../src/lease/claim.js';
-import { ExpiryJudge } from '../../src/lease/expiry.js';
-import { readLease } from '../../src/lease/read-lease.js';
-import { releaseLease } from '../../src/lease/release.js';
-import type { AcquireContext } from '../../src/lease/take-over.js';
+import { afterEach, beforeEach, describe } from 'vitest';
 import { FileStore } from '../../src/store/file.js';
-import type { Clock } from '../../src/time/clock.js';
-import { SystemClock, systemClock } from '../../src/time/system-clock.js';
-import { systemIds } from '../../src/util/ids.js';
-import { ITEM, RUN, TTL } from './support/lease-world.js';
+import { systemClock } from '../../src/time/system-clock.js';
+import { sharedStoreLeaseSuite } from './support/shared-store-suite.js';
 
 /** The lease protocol on the embedded `file` backend, each node with its own store instance (as separate processes have). */
 describe('leases on the file store', () => {
@@ -22,39 +15,5 @@ describe('leases on the file store', () => {
   afterEach(async () => {
     await rm(root, { recursive: true, force: true });
   });
-
-  function node(name: string, clock: Clock = systemClock): AcquireContext {
-    // The store's clock is the host's real clock (file mtimes come from it), whatever the node's wall clock says.
-    const store = new FileStore(root, { clock: systemClock });
-    return { store, clock, ids: systemIds, run: RUN, node: name, ttlMs: TTL, judge: new ExpiryJudge(clock, { fallbackTtlMs: TTL }) };
-  }
-
-  it('20 concurrent claimers: exactly one holder; after its release, exactly one of the rest re-claims', async () => {
-    const nodes = Array.from({ length: 20 }, (_, i) => node(`node-${i}`));
-    const first = await Promise.all(nodes.map((ctx) => claimLease(ctx, ITEM)));
-    const winners = first.flatMap((r, i) => (r.kind === 'won' ? [{ r, i }] : []));
-    expect(winners).toHaveLength(1);
-    expect(first.filter((r) => r.kind === 'held')).toHaveLength(19);
-    const { r: won, i: winner } = winners[0]!;
-    expect((await readLease(node('reader'), ITEM))?.record?.holder).toBe(`node-${winner}`);
-
-    if (won.kind !== 'won') throw new Error('unreachable');
-    await releaseLease(nodes[winner]!, won.lease);
-    const rest = nodes.filter((_, i) => i !== winner);
-    const second = await Promise.all(rest.map((ctx) => claimLease(ctx, ITEM)));
-    const again = second.filter((r) => r.kind === 'won');
-    expect(again).toHaveLength(1);
-    expect(again[0]).toMatchObject({ how: 'reclaimed', lease: { record: { epoch: 2, attempts: 2 } } });
-    expect(second.filter((r) => r.kind === 'lost-race')).toHaveLength(18);
-  });
-
-  it('nodes whose wall clocks are 10 minutes off do not take a live lease', async () => {
-    const won = await claimLease(node('node-a'), ITEM);
-    expect(won.kind).toBe('won');
-    for (const offset of [10 * 60_000, -10 * 60_000]) {
-      const r = await claimLease(node(`skewed${offset}`, new SystemClock(offset)), ITEM);
-      expect(r.kind).toBe('held');
-    }
-    expect((await readLease(node('reader'), ITEM))?.record?.holder).toBe('node-a');
-  });
+  sharedStoreLeaseSuite({ openStore: () => new FileStore(root, { clock: systemClock }) });
 });
