@@ -196,7 +196,8 @@ export class ReplayNode {
       let claimed = await this.scheduler.claimNext(this.halt.signal);
       if (!claimed) {
         const sinceScan = clock.monotonic() - this.lastScanAt;
-        const due = sinceScan >= settings.idleScanMs || (this.scheduler.wantsScan && sinceScan >= 1_000);
+        const soon = this.scheduler.wantsScan || (settings.exitWhenDone && this.gossipSaysAllDone());
+        const due = sinceScan >= settings.idleScanMs || (soon && sinceScan >= 1_000);
         if (!due) return;
         await this.scan();
         claimed = await this.scheduler.claimNext(this.halt.signal);
@@ -207,6 +208,17 @@ export class ReplayNode {
       }
       this.startWork(claimed);
     }
+  }
+
+  /** Every item we do not know as finished was announced done by a peer: a listing would confirm the run is complete. */
+  private gossipSaysAllDone(): boolean {
+    const hints = this.gossip?.hints;
+    if (!hints) return false;
+    for (const item of this.ctx.items) {
+      const k = this.view.get(item.id);
+      if (k?.state !== 'done' && k?.state !== 'failed' && hints.finishedHash(item.id) === undefined) return false;
+    }
+    return true;
   }
 
   private async scan(): Promise<void> {
