@@ -4,6 +4,7 @@ import { Command, Option } from 'commander';
 import { createGossip } from '../gossip/libp2p-gossip.js';
 import { isValidName } from '../layout/keys.js';
 import { readManifest } from '../manifest/read-manifest.js';
+import { countRequests } from '../store/counting-store.js';
 import { ALL_NODES } from '../node/control-record.js';
 import { ReplayNode, type NodeExit } from '../node/replay-node.js';
 import { createRunner, RUNNER_NAMES } from '../runner/create-runner.js';
@@ -96,7 +97,9 @@ async function join(flags: JoinFlags): Promise<void> {
   const clock = new SystemClock(Number(process.env.REPLAY_TEST_CLOCK_SKEW_MS ?? 0));
   const logger = createLogger({ name: 'replay-node', ...(flags.logLevel ? { level: flags.logLevel } : {}) });
 
-  await withStore(flags.store, { probe: true }, async (store) => {
+  await withStore(flags.store, { probe: true }, async (probed) => {
+    // Counted from here on (the probe aside): the node reports its store requests when it stops.
+    const store = countRequests(probed);
     const { manifest } = await readManifest(store, flags.run);
     let runner;
     try {
@@ -153,6 +156,7 @@ async function join(flags: JoinFlags): Promise<void> {
         throw error;
       }
       const exit = await replayNode.exited;
+      logger.info({ requests: store.counters, ...replayNode.stats }, 'node totals');
       reportExit(exit);
     } finally {
       removeSignals();

@@ -12,7 +12,6 @@ import type { IdSource } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
 import { ControlWatch } from './control-watch.js';
 import { Heartbeat, type NodeRecordFields } from './heartbeat.js';
-import { itemOrderFor } from './item-order.js';
 import { isoNow, type NodeContext } from './node-context.js';
 import { NodeGossip, type GossipPart } from './node-gossip.js';
 import type { NodeCounts, NodeState } from './node-record.js';
@@ -85,6 +84,8 @@ export class ReplayNode {
   private readonly halt = new AbortController();
   private state: NodeState = 'initializing';
   private draining = false;
+  /** The last look for work found nothing claimable: peers' changes are then worth reading. */
+  private starved = false;
   private lastScanAt = -Infinity;
   private stopReason: string | undefined;
   private starting: Promise<void> | undefined;
@@ -108,7 +109,7 @@ export class ReplayNode {
     };
     this.startedAt = isoNow(clock);
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
-    this.view = new WorkView(itemOrderFor(node, items));
+    this.view = new WorkView(items);
     this.peers = new PeerWatch({
       store, clock, logger: log, run, self: node, storeClock,
       judge: new ExpiryJudge(clock, { fallbackTtlMs: ttlMs }), fallbackStaleAfterMs: ttlMs,
@@ -196,12 +197,14 @@ export class ReplayNode {
       let claimed = await this.scheduler.claimNext(this.halt.signal);
       if (!claimed) {
         const sinceScan = clock.monotonic() - this.lastScanAt;
-        const soon = this.scheduler.wantsScan || (settings.exitWhenDone && this.gossipSaysAllDone());
-        const due = sinceScan >= settings.idleScanMs || (soon && sinceScan >= 1_000);
+        // A collision asks for a rescan at once (a few list requests); anything else waits its period.
+        const due = sinceScan >= settings.idleScanMs || (this.scheduler.wantsScan && sinceScan >= 50)
+          || (settings.exitWhenDone && this.gossipSaysAllDone() && sinceScan >= 1_000);
         if (!due) return;
         await this.scan();
         claimed = await this.scheduler.claimNext(this.halt.signal);
       }
+      this.starved = !claimed;
       if (!claimed || this.halt.signal.aborted) {
         if (claimed) await releaseLease(this.ctx.lease, claimed.lease, { reason: 'stopping' }).catch(() => undefined);
         return;
@@ -299,8 +302,7 @@ export class ReplayNode {
   }
 
   private async watchPeers(details = false): Promise<void> {
-    const idle = this.active.size < this.ctx.settings.concurrency;
-    await this.peers.refresh({ details: details || idle });
+    await this.peers.refresh({ details: details || this.starved });
     this.gossip?.setMembers(this.peers.members(), this.deps.gossip?.peerId);
     const dropped = this.peers.takeDropped();
     this.scheduler.hintReleased(dropped);

@@ -32,6 +32,8 @@ export interface SchedulerStats {
 
 interface Candidate {
   item: ManifestItem;
+  /** Position in block order, for free items (moves the cursor). */
+  index?: number;
   /** Read the lease first (it exists, or may have changed); otherwise try create-if-absent. */
   read: boolean;
   known?: LeaseSnapshot;
@@ -48,8 +50,8 @@ const STORE_CLOCK_MARGIN_MS = 1_000;
  *  1. items gossip says were just released (read, then CAS);
  *  2. leases that may have expired: named by dead or stopped peers' records,
  *     or quiet for a TTL in our listings (read, judge, take over);
- *  3. free items in this node's own rendezvous order (create-if-absent: one
- *     request when it wins), skipping what gossip says others hold;
+ *  3. free items, walking forward from this node's cursor (create-if-absent:
+ *     one request when it wins), skipping what gossip says others hold;
  *  4. released leases we have read, and leases whose ETag changed since our
  *     last read unless a live peer's record says it works on them (a renewal).
  *
@@ -65,17 +67,23 @@ export class Scheduler {
   private readonly myIntervals = new Set<string>();
   private readonly failedLocally = new Set<string>();
   private lostCreates = 0;
+  private jumpPending = false;
+  /** Where this node walks the free items from (block order); set at random, moved on every collision. */
+  private cursor: number | undefined;
   private released: string[] = [];
 
   constructor(private readonly deps: SchedulerDeps) {}
 
-  /** True when lost races say our listing is out of date. */
+  /** True when a collision (or lost races) says our listing is out of date: rescan before claiming on. */
   get wantsScan(): boolean {
-    return this.lostCreates >= STALE_VIEW_LOSSES;
+    return this.jumpPending || this.lostCreates >= STALE_VIEW_LOSSES;
   }
 
+  /** A fresh listing is in the view: move the cursor if a collision asked for it. */
   scanned(): void {
     this.lostCreates = 0;
+    if (this.jumpPending) this.jump();
+    this.jumpPending = false;
   }
 
   /** Items to look at first (gossip `released`, or a peer that stopped gracefully). */
@@ -128,9 +136,10 @@ export class Scheduler {
       }
     }
 
-    for (const item of view.free()) {
+    this.cursor ??= Math.floor(this.deps.ctx.ids.random() * view.order.length);
+    for (const [index, item] of view.freeFrom(this.cursor)) {
       if (hints?.heldElsewhere(item.id) !== undefined || hints?.finishedHash(item.id) !== undefined) continue;
-      const c = offer(item, { read: this.failedLocally.has(item.id) });
+      const c = offer(item, { read: this.failedLocally.has(item.id), index });
       if (c) yield c;
     }
 
@@ -208,25 +217,48 @@ export class Scheduler {
       case 'won':
         this.stats.claims++;
         this.lostCreates = 0;
+        if (candidate.index !== undefined) this.cursor = candidate.index + 1;
         this.notBefore.delete(id);
         if (candidate.item.replica !== undefined) this.myIntervals.add(intervalOf(candidate.item));
         return { item: candidate.item, lease: result.lease, how: result.how };
       case 'held':
         view.noteLease(id, result.current);
         this.notBefore.set(id, { at: ctx.clock.monotonic() + result.waitMs, etag: result.current.etag });
-        if (!known) this.lostCreates++;
+        if (!known) this.collided(candidate);
         return undefined;
       case 'finished':
         view.noteLease(id, result.current);
         if (result.state === 'done') view.markDone(id);
         else view.markFailed(id);
-        if (!known) this.lostCreates++;
+        if (!known) this.collided(candidate);
         return undefined;
       case 'lost-race':
         view.noteLease(id, result.current);
-        this.lostCreates++;
+        this.collided(candidate);
         return undefined;
     }
+  }
+
+  /** A create found the item already taken: another node works from here on; move away after a rescan. */
+  private collided(candidate: Candidate): void {
+    this.lostCreates++;
+    if (candidate.index !== undefined) this.jumpPending = true;
+  }
+
+  /**
+   * Moves the cursor into the middle half of the largest run of free items,
+   * at a random point (so that two nodes jumping at once rarely pick the
+   * same item). Each node walks forward from where it landed; the largest
+   * gap is split in two, leaving room ahead of both it and the node behind
+   * it, so nodes meet rarely: a collision costs one wasted write and one
+   * rescan, and happens about once per half a gap's length of claims.
+   */
+  private jump(): void {
+    let best: [number, number] | undefined;
+    for (const run of this.deps.view.freeRuns()) if (!best || run[1] > best[1]) best = run;
+    if (!best) return;
+    const [first, length] = best;
+    this.cursor = first + Math.floor(length * (0.25 + 0.5 * this.deps.ctx.ids.random()));
   }
 
   private leaseKey(id: string): string {

@@ -21,7 +21,7 @@ export type ItemKnowledge =
 
 export class WorkView {
   private readonly known = new Map<string, ItemKnowledge>();
-  /** Items in this node's claim order (item-order.ts). */
+  /** Items in manifest (block) order. */
   readonly order: readonly ManifestItem[];
   readonly byId: ReadonlyMap<string, ManifestItem>;
 
@@ -83,12 +83,33 @@ export class WorkView {
     if (before && before.state !== 'done') this.known.set(id, { state: 'failed' });
   }
 
-  /** Items with no lease at the last look, in claim order. */
-  *free(): Generator<ManifestItem> {
-    for (const item of this.order) if (this.known.get(item.id)?.state === 'free') yield item;
+  isFree(index: number): boolean {
+    const item = this.order[index];
+    return item !== undefined && this.known.get(item.id)?.state === 'free';
   }
 
-  /** Leased items, in claim order, with what is known of them. */
+  /** Items with no lease at the last look, starting at `from` and wrapping around. */
+  *freeFrom(from: number): Generator<[number, ManifestItem]> {
+    const n = this.order.length;
+    for (let k = 0; k < n; k++) {
+      const index = (from + k) % n;
+      if (this.isFree(index)) yield [index, this.order[index]!];
+    }
+  }
+
+  /** Runs of consecutive free items, as [first index, length]. */
+  freeRuns(): Array<[number, number]> {
+    const runs: Array<[number, number]> = [];
+    for (let i = 0; i < this.order.length; i++) {
+      if (!this.isFree(i)) continue;
+      const first = i;
+      while (this.isFree(i + 1)) i++;
+      runs.push([first, i - first + 1]);
+    }
+    return runs;
+  }
+
+  /** Leased items, in block order, with what is known of them. */
   *leased(): Generator<[ManifestItem, Extract<ItemKnowledge, { state: 'leased' }>]> {
     for (const item of this.order) {
       const k = this.known.get(item.id);
