@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     ], join(logDir, `${node}.log`)));
   }
   say(`started ${NODES.join(', ')} (logs in ${logDir}); an injected crash on ${crashItem} will be retried by another node`);
-  const observer = existsSync(fileURLToPath(new URL('../observer/serve.js', import.meta.url)))
+  const observer = existsSync(fileURLToPath(new URL('../cli/observer-serve.js', import.meta.url)))
     ? start('observer', bin('replay-observer'), ['serve', '--store', storeUrl, '--run', run, '--port', String(OBSERVER_PORT)], join(logDir, 'observer.log'))
     : undefined;
   if (observer) say(`observer: http://127.0.0.1:${OBSERVER_PORT}/ (live status in the browser)`);

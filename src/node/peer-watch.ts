@@ -1,14 +1,14 @@
 import type { MemberRecord } from '../gossip/membership.js';
 import { runKeys } from '../layout/keys.js';
 import { CorruptObjectError } from '../layout/schema.js';
-import type { ExpiryJudge } from '../lease/expiry.js';
-import { mapLimit } from '../manifest/map-limit.js';
-import { getIfExists } from '../store/get-if-exists.js';
-import { listAll, type Store } from '../store/store.js';
+import { ExpiryJudge } from '../lease/expiry.js';
+import { decodeObserverRecord, type ObserverRecord } from '../observer/observer-record.js';
+import type { Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 import type { Logger } from '../util/logger.js';
 import { decodeNodeRecord, type NodeRecord } from './node-record.js';
 import type { StoreClock } from './store-clock.js';
+import { WatchedRecords } from './watched-records.js';
 
 export interface PeerWatchContext {
   store: Pick<Store, 'list' | 'get'>;
@@ -18,21 +18,8 @@ export interface PeerWatchContext {
   /** This node's id: its own record is not watched. */
   self: string;
   storeClock: StoreClock;
-  /** A judge of its own for node-record ETags (the observer-clock rule). */
-  judge: ExpiryJudge;
   /** Stale-after for records that do not say (unreadable ones): the run's lease TTL. */
   fallbackStaleAfterMs: number;
-}
-
-interface Peer {
-  node: string;
-  key: string;
-  etag: string;
-  lastModified: Date;
-  /** The last record read, and the ETag it was read at. */
-  record?: NodeRecord;
-  recordEtag?: string;
-  problem?: string;
 }
 
 export interface PeerSummary {
@@ -42,53 +29,62 @@ export interface PeerSummary {
   record?: NodeRecord;
 }
 
-/** Store-clock ages carry one-second stamps: allow that much before calling a record stale. */
-const STORE_CLOCK_MARGIN_MS = 1_000;
+/** Member names for observers: never a node id (node ids have no `/`), so an observer cannot speak for a node. */
+const OBSERVER_MEMBER = (id: string): string => `observer/${id}`;
 
 /**
  * Finds dead peers from their heartbeats (docs/protocol.md §4): one listing
- * of `nodes/` per round tells each record's ETag and store-clock age; a
- * record whose ETag has not changed for its `staleAfterMs` on our monotonic
- * clock, or whose store-clock age exceeds it, is presumed dead, and the
+ * of `nodes/` per round; a stale record's node is presumed dead and the
  * items its last version names are the leases worth reading. Records are
- * read (GET) when first seen and, on rounds that ask for details, when
- * their ETag changed: O(nodes) requests, never O(items).
+ * read when first seen and, on rounds that ask for details (the node has
+ * nothing to claim), when changed: O(nodes) requests, never O(items).
+ * The run's observers (`observers/`, their presence records) are watched
+ * the same way, so live ones can be admitted to gossip as listeners.
  */
 export class PeerWatch {
-  private readonly peers = new Map<string, Peer>();
-  private dropped = new Set<string>();
+  private readonly nodes: WatchedRecords<NodeRecord>;
+  private readonly observers: WatchedRecords<ObserverRecord>;
+  private readonly dropped = new Set<string>();
 
-  constructor(private readonly ctx: PeerWatchContext) {}
+  constructor(ctx: PeerWatchContext) {
+    const keys = runKeys(ctx.run);
+    const common = { store: ctx.store, clock: ctx.clock, logger: ctx.logger, storeClock: ctx.storeClock };
+    const judge = (): ExpiryJudge => new ExpiryJudge(ctx.clock, { fallbackTtlMs: ctx.fallbackStaleAfterMs });
+    const checkRun = <T extends { run: string }>(key: string, record: T, ok: boolean): T => {
+      if (!ok || record.run !== ctx.run) throw new CorruptObjectError(key, 'names another run or writer');
+      return record;
+    };
+    this.nodes = new WatchedRecords<NodeRecord>({
+      ...common, judge: judge(), prefix: keys.nodesPrefix, skip: ctx.self,
+      decode: (key, body, name) => {
+        const record = decodeNodeRecord(key, body);
+        return checkRun(key, record, record.node === name);
+      },
+      staleAfterOf: (r) => r?.staleAfterMs ?? ctx.fallbackStaleAfterMs,
+      saysGone: (r) => r.state === 'stopped',
+      onChange: (_name, before, after) => {
+        const now = new Set(after.items.map((i) => i.item));
+        for (const i of before?.items ?? []) if (!now.has(i.item)) this.dropped.add(i.item);
+      },
+    });
+    this.observers = new WatchedRecords<ObserverRecord>({
+      ...common, judge: judge(), prefix: keys.observersPrefix,
+      decode: (key, body, name) => {
+        const record = decodeObserverRecord(key, body);
+        return checkRun(key, record, record.observer === name);
+      },
+      staleAfterOf: (r) => r?.staleAfterMs ?? ctx.fallbackStaleAfterMs,
+    });
+  }
 
-  /** One round. `details`: also re-read records that changed (to see released items, stops). */
+  /** One round. `details`: also re-read node records that changed (to see released items, stops). */
   async refresh(options: { details: boolean }): Promise<void> {
-    const { ctx } = this;
-    const prefix = runKeys(ctx.run).nodesPrefix;
-    const seenAt = ctx.clock.monotonic();
-    const listed = new Set<string>();
-    for await (const info of listAll(ctx.store, prefix)) {
-      const node = nodeIdOf(info.key, prefix);
-      if (node === undefined) continue;
-      listed.add(node);
-      if (node === ctx.self) continue;
-      ctx.judge.observe(info.key, info.etag, seenAt);
-      const peer = this.peers.get(node);
-      if (peer) Object.assign(peer, { etag: info.etag, lastModified: info.lastModified });
-      else this.peers.set(node, { node, key: info.key, etag: info.etag, lastModified: info.lastModified });
-    }
-    for (const [node, peer] of this.peers) {
-      if (!listed.has(node)) {
-        this.peers.delete(node);
-        ctx.judge.forget(peer.key);
-      }
-    }
-    const toRead = [...this.peers.values()].filter((p) => p.recordEtag !== p.etag && (options.details || p.recordEtag === undefined || this.isGone(p)));
-    await mapLimit(toRead, 8, (peer) => this.read(peer));
+    await Promise.all([this.nodes.refresh(options.details), this.observers.refresh(true)]);
   }
 
   /** Every watched peer (not this node), with the last record read. */
   summaries(): PeerSummary[] {
-    return [...this.peers.values()].map((p) => ({ node: p.node, gone: this.isGone(p), ...(p.record ? { record: p.record } : {}) }));
+    return this.nodes.all().map((e) => ({ node: e.name, gone: e.gone, ...(e.record ? { record: e.record } : {}) }));
   }
 
   /** Peers that are alive and not stopped. */
@@ -103,10 +99,10 @@ export class PeerWatch {
     return items;
   }
 
-  /** A live peer whose last record says it works on `item` (a changed lease ETag is then most likely a renewal). */
+  /** A live peer whose current record says it works on `item` (a changed lease ETag is then most likely a renewal). */
   liveHolderOf(item: string, node: string): boolean {
-    const peer = this.peers.get(node);
-    if (!peer?.record || this.isGone(peer) || peer.recordEtag !== peer.etag) return false;
+    const peer = this.nodes.get(node);
+    if (!peer?.record || peer.gone || !peer.current) return false;
     return peer.record.items.some((i) => i.item === item);
   }
 
@@ -121,44 +117,15 @@ export class PeerWatch {
     return items;
   }
 
-  /** For gossip: who may connect (peers with a peer id), stale ones flagged. */
+  /** For gossip: who may connect. Peers with a peer id, and live observers as listeners; stale ones flagged. */
   members(): MemberRecord[] {
     const members: MemberRecord[] = [];
-    for (const p of this.peers.values()) {
-      if (!p.record?.peerId) continue;
-      members.push({ node: p.node, peerId: p.record.peerId, addrs: p.record.addrs ?? [], stale: this.isGone(p) });
+    for (const e of this.nodes.all()) {
+      if (e.record?.peerId) members.push({ node: e.name, peerId: e.record.peerId, addrs: e.record.addrs ?? [], stale: e.gone });
+    }
+    for (const e of this.observers.all()) {
+      if (e.record) members.push({ node: OBSERVER_MEMBER(e.name), peerId: e.record.peerId, addrs: e.record.addrs, stale: e.gone });
     }
     return members;
   }
-
-  private isGone(peer: Peer): boolean {
-    if (peer.record?.state === 'stopped' && peer.recordEtag === peer.etag) return true;
-    const staleAfter = peer.record?.staleAfterMs ?? this.ctx.fallbackStaleAfterMs;
-    const unchangedFor = this.ctx.judge.observe(peer.key, peer.etag);
-    return unchangedFor > staleAfter || this.ctx.storeClock.ageOf(peer.lastModified) > staleAfter + STORE_CLOCK_MARGIN_MS;
-  }
-
-  private async read(peer: Peer): Promise<void> {
-    const got = await getIfExists(this.ctx.store, peer.key);
-    if (!got) return; // deleted since the listing
-    this.ctx.storeClock.observe(got.storeDate);
-    try {
-      const record = decodeNodeRecord(peer.key, got.body);
-      if (record.node !== peer.node || record.run !== this.ctx.run) throw new CorruptObjectError(peer.key, 'names another node or run');
-      const now = new Set(record.items.map((i) => i.item));
-      for (const i of peer.record?.items ?? []) if (!now.has(i.item)) this.dropped.add(i.item);
-      Object.assign(peer, { record, recordEtag: got.etag, etag: got.etag, lastModified: got.lastModified, problem: undefined });
-    } catch (error) {
-      if (!(error instanceof CorruptObjectError)) throw error;
-      if (peer.problem !== error.message) this.ctx.logger.warn({ key: peer.key }, error.message);
-      Object.assign(peer, { record: undefined, recordEtag: got.etag, problem: error.message });
-    }
-  }
-}
-
-/** `runs/<run>/nodes/<node>.json` -> `<node>`; undefined for anything else (foreign keys are skipped). */
-function nodeIdOf(key: string, prefix: string): string | undefined {
-  const rest = key.slice(prefix.length);
-  const match = /^([A-Za-z0-9][A-Za-z0-9._-]{0,127})\.json$/.exec(rest);
-  return match?.[1];
 }

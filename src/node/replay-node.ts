@@ -110,10 +110,7 @@ export class ReplayNode {
     this.startedAt = isoNow(clock);
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
     this.view = new WorkView(items);
-    this.peers = new PeerWatch({
-      store, clock, logger: log, run, self: node, storeClock,
-      judge: new ExpiryJudge(clock, { fallbackTtlMs: ttlMs }), fallbackStaleAfterMs: ttlMs,
-    });
+    this.peers = new PeerWatch({ store, clock, logger: log, run, self: node, storeClock, fallbackStaleAfterMs: ttlMs });
     this.gossip = deps.gossip ? new NodeGossip(deps.gossip, this.ctx, () => this.wake.poke()) : undefined;
     this.scheduler = new Scheduler({ ctx: this.ctx, view: this.view, peers: this.peers, hints: this.gossip?.hints, isLocal: (id) => this.active.has(id) });
     this.control = new ControlWatch({ store, logger: log, run, node });
