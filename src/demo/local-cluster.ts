@@ -53,13 +53,16 @@ async function main(): Promise<void> {
     : undefined;
   if (observer) say(`observer: http://127.0.0.1:${OBSERVER_PORT}/ (live status in the browser)`);
 
+  // Ctrl-C reaches the whole process group; SIGTERM (a supervisor, `timeout`) only us: pass it on either way.
   let interrupted = false;
-  process.on('SIGINT', () => {
+  const stopAll = (): void => {
     if (interrupted) return;
     interrupted = true;
     say('stopping: the nodes release their leases and exit (Ctrl-C again to force)');
     for (const child of [...children, ...(observer ? [observer] : [])]) child.kill('SIGINT');
-  });
+  };
+  process.on('SIGINT', stopAll);
+  process.on('SIGTERM', stopAll);
 
   const reader = new RunReader({ store, clock: systemClock, run });
   const began = systemClock.monotonic();

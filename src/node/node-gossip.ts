@@ -23,6 +23,7 @@ export class NodeGossip {
   private lastProgressAt = -Infinity;
   private lastState: string | undefined;
   private unsubscribe: (() => void) | undefined;
+  private readonly heard = new Set<string>();
 
   constructor(private readonly gossip: GossipPart, private readonly ctx: NodeContext, private readonly onHint: () => void) {
     this.hints = new GossipHints(ctx.clock, ctx.node, ctx.manifest.defaults.leaseTtlMs);
@@ -40,6 +41,10 @@ export class NodeGossip {
     this.unsubscribe ??= this.gossip.onMessage((received) => {
       this.hints.observe(received);
       const { message } = received;
+      if (!this.heard.has(message.node)) {
+        this.heard.add(message.node);
+        this.ctx.logger.debug({ peer: message.node, type: message.type }, 'gossip: first message from a peer');
+      }
       if (message.type === 'event' && WAKING_EVENTS.has(message.event)) this.onHint();
     });
     await this.gossip.start();
