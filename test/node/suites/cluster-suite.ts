@@ -87,7 +87,7 @@ export function clusterTests(name: string, makeTarget: () => Promise<StoreTarget
       ahead.signal('SIGKILL');
       const killedAt = performance.now();
       const taken = claim.item as string;
-      await until(() => readLeases(fx.target.store, fx.run).then((l) => l.get(taken)?.epoch ?? 0), (epoch) => epoch >= 2, 'take-over of the dead node\'s lease', 20_000);
+      await until(() => readLeases(fx.target.store, fx.run).then((l) => l.get(taken)?.epoch ?? 0), (epoch) => epoch >= 2, 'take-over of the dead node\'s lease', 45_000);
       const failoverMs = performance.now() - killedAt;
       expect((await behind.exited).code).toBe(0);
       expect((await plain.exited).code).toBe(0);
@@ -100,7 +100,8 @@ export function clusterTests(name: string, makeTarget: () => Promise<StoreTarget
         expect(lease.epoch, item).toBe(item === taken ? 2 : 1);
       }
       expect((await readResults(fx.target.store, fx.run)).size).toBe(30);
-      expect(failoverMs).toBeLessThan(2 * ttlMs + 4_000);
+      // Not stuck: taken over within a few TTLs (bench:lease measures the failover time itself).
+      expect(failoverMs).toBeLessThan(3 * ttlMs + 5_000);
     });
 
     it('replicas: each replica of an interval by a different node; a wrong hash is recorded as a conflict', async () => {
@@ -141,7 +142,8 @@ export function clusterTests(name: string, makeTarget: () => Promise<StoreTarget
       expect(await readJson<NodeRecord>(fx.target.store, runKeys(fx.run).node('leaver'))).toMatchObject({ state: 'stopped', items: [] });
       // The released leases are re-claimed (CAS on a released lease), not taken over after expiry.
       expect(await taker.claimed()).toMatchObject({ how: 'reclaimed' });
-      expect(performance.now() - leftAt).toBeLessThan(ttlMs / 2);
+      // Seen through the leaver's stopped record (peer watch, TTL/3) rather than by expiry (TTL + 1 s); slack for a loaded machine.
+      expect(performance.now() - leftAt).toBeLessThan(ttlMs * 0.75);
       expect((await taker.exited).code).toBe(0);
       const leases = await readLeases(fx.target.store, fx.run);
       for (const lease of leases.values()) expect(lease).toMatchObject({ state: 'done', holder: 'taker', epoch: 2 });
