@@ -26,7 +26,7 @@ import { createFileStore } from '../src/store/file.js';
 import { systemClock } from '../src/time/system-clock.js';
 
 const execFile = promisify(execFileCb);
-const data = (name: string) => fileURLToPath(new URL(`../../shared/data/enf/${name}`, import.meta.url));
+const data = (name: string) => fileURLToPath(new URL(`../data/enf/${name}`, import.meta.url));
 const spacingPath = data('optimized_block_spacing.tsv');
 const enfPath = data('full-production-run-20240101.json');
 const cli = fileURLToPath(new URL('../bin/replay-manifest.js', import.meta.url));
