@@ -12,8 +12,9 @@
  * it is SIGKILLed, and the time to the take-over is measured (target <= TTL + 2 s).
  *
  * Env: BENCH_NODES (default "1,2,4,8,16"), BENCH_ITEMS (2000), BENCH_TTL_MS
- * (5000), BENCH_GOSSIP=off|on (off), BENCH_STORE=s3|file (s3: a throwaway
- * Ceph RGW unless REPLAY_S3_ENDPOINT is set).
+ * (5000), BENCH_GOSSIP=off|on|both (off; both: each size without, then with
+ * gossip, for the store requests gossip saves), BENCH_STORE=s3|file (s3: a
+ * throwaway Ceph RGW unless REPLAY_S3_ENDPOINT is set).
  */
 import { cpus, hostname, totalmem } from 'node:os';
 import { runKeys } from '../src/layout/keys.js';
@@ -29,8 +30,10 @@ import { openBenchStores, type BenchTarget } from './support/bench-s3.js';
 const sizes = (process.env.BENCH_NODES ?? '1,2,4,8,16').split(',').map(Number);
 const items = Number(process.env.BENCH_ITEMS ?? 2000);
 const ttlMs = Number(process.env.BENCH_TTL_MS ?? 5000);
-const gossip = (process.env.BENCH_GOSSIP ?? 'off') === 'on';
-const NODE_ARGS = ['--runner', 'sim', '--sim-speed', '0', '--exit-when-done', ...(gossip ? ['--listen', '/ip4/127.0.0.1/tcp/0'] : ['--no-gossip'])];
+const gossipModes: boolean[] = ({ off: [false], on: [true], both: [false, true] } as Record<string, boolean[]>)[process.env.BENCH_GOSSIP ?? 'off'] ?? [];
+if (gossipModes.length === 0) throw new Error('BENCH_GOSSIP must be off, on or both');
+const nodeArgs = (gossip: boolean): string[] =>
+  ['--runner', 'sim', '--sim-speed', '0', '--exit-when-done', ...(gossip ? ['--listen', '/ip4/127.0.0.1/tcp/0'] : ['--no-gossip'])];
 
 interface Totals {
   requests: { total: number; put: number; get: number; head: number; list: number; conditionalFailures: number };
@@ -42,8 +45,8 @@ async function publish(store: Store, run: string, count: number, ttl: number): P
   await publishManifest(store, buildManifest({ run, createdAt: new Date().toISOString(), intervals, defaults: { leaseTtlMs: ttl } }));
 }
 
-function join(target: BenchTarget, run: string, node: string, extra: string[] = []): NodeProcess {
-  return new NodeProcess(node, ['--store', target.url, '--run', run, ...NODE_ARGS, ...extra], { ...target.env, LOG_LEVEL: 'info' });
+function join(target: BenchTarget, run: string, node: string, gossip: boolean, extra: string[] = []): NodeProcess {
+  return new NodeProcess(node, ['--store', target.url, '--run', run, ...nodeArgs(gossip), ...extra], { ...target.env, LOG_LEVEL: 'info' });
 }
 
 const timeOf = (l: LogLine): number => l.time as number;
@@ -67,10 +70,10 @@ function idleGaps(node: NodeProcess): number[] {
   return gaps;
 }
 
-async function throughput(target: BenchTarget, n: number) {
-  const run = `lease-bench-${n}`;
+async function throughput(target: BenchTarget, n: number, gossip: boolean) {
+  const run = `lease-bench-${n}-${gossip ? 'gossip' : 'store'}`;
   await publish(target.store, run, items, ttlMs);
-  const nodes = Array.from({ length: n }, (_, i) => join(target, run, `b${String(i).padStart(2, '0')}`));
+  const nodes = Array.from({ length: n }, (_, i) => join(target, run, `b${String(i).padStart(2, '0')}`, gossip));
   const exits = await Promise.all(nodes.map((p) => p.exited));
   if (exits.some((e) => e.code !== 0)) throw new Error(`a node failed: ${nodes.map((p) => p.tail(3)).join('\n')}`);
   const lines = nodes.flatMap((p) => p.logs);
@@ -94,12 +97,12 @@ async function throughput(target: BenchTarget, n: number) {
   };
 }
 
-async function failover(target: BenchTarget, n: number): Promise<number> {
-  const run = `failover-bench-${n}`;
+async function failover(target: BenchTarget, n: number, gossip: boolean): Promise<number> {
+  const run = `failover-bench-${n}-${gossip ? 'gossip' : 'store'}`;
   await publish(target.store, run, 1, ttlMs);
-  const victim = join(target, run, 'victim', ['--sim-faults', JSON.stringify({ hang: { node: 'victim' } })]);
+  const victim = join(target, run, 'victim', gossip, ['--sim-faults', JSON.stringify({ hang: { node: 'victim' } })]);
   const claimed = await victim.claimed();
-  const waiters = Array.from({ length: n - 1 }, (_, i) => join(target, run, `w${String(i).padStart(2, '0')}`));
+  const waiters = Array.from({ length: n - 1 }, (_, i) => join(target, run, `w${String(i).padStart(2, '0')}`, gossip));
   // Every waiter has looked and found the lease held (its record says waiting) before the kill.
   await until(() => Promise.all(waiters.map((w) => readJson<NodeRecord>(target.store, runKeys(run).node(w.node)))),
     (records) => records.every((r) => r?.state === 'waiting'), 'waiters waiting', 60_000);
@@ -115,23 +118,23 @@ async function main(): Promise<void> {
   const rows: string[][] = [];
   let description = '';
   try {
-    for (const n of sizes) {
+    for (const n of sizes) for (const gossip of gossipModes) {
       const target = await stores.fresh(`lease${n}`);
       description = target.description;
-      const t = await throughput(target, n);
-      const f = n >= 2 ? await failover(target, n) : NaN;
+      const t = await throughput(target, n, gossip);
+      const f = n >= 2 ? await failover(target, n, gossip) : NaN;
       rows.push([
-        String(n), t.itemsPerSecond.toFixed(0), t.wastePerClaim.toFixed(3), t.requestsPerItem.toFixed(2),
+        String(n), gossip ? 'on' : 'off', t.itemsPerSecond.toFixed(0), t.wastePerClaim.toFixed(3), t.requestsPerItem.toFixed(2),
         `${t.putsPerItem.toFixed(2)} / ${t.getsPerItem.toFixed(2)} / ${t.listsPerItem.toFixed(2)}`,
         t.gapP50.toFixed(0), t.gapP99.toFixed(0), Number.isNaN(f) ? '-' : f.toFixed(1),
       ]);
-      process.stderr.write(`# ${n} nodes done\n`);
+      process.stderr.write(`# ${n} nodes, gossip ${gossip ? 'on' : 'off'} done\n`);
     }
   } finally {
     await stores.close();
   }
-  const header = ['nodes', 'items/s', 'wasted writes/claim', 'requests/item', 'put / get+head / list per item', 'idle gap p50 ms', 'idle gap p99 ms', 'failover s'];
-  process.stdout.write(`bench:lease on ${description}: ${items} zero-work items, lease TTL ${ttlMs} ms, gossip ${gossip ? 'on' : 'off'}\n`);
+  const header = ['nodes', 'gossip', 'items/s', 'wasted writes/claim', 'requests/item', 'put / get+head / list per item', 'idle gap p50 ms', 'idle gap p99 ms', 'failover s'];
+  process.stdout.write(`bench:lease on ${description}: ${items} zero-work items, lease TTL ${ttlMs} ms\n`);
   process.stdout.write(`machine: ${hostname()}, ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n\n`);
   process.stdout.write(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|\n`);
   for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);
