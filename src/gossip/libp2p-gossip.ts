@@ -147,6 +147,7 @@ class Libp2pGossip implements Gossip {
       const peer = event.detail.toString();
       this.logger.debug({ peerId: peer, node: this.membership.nodeOf(peer) }, 'gossip peer connected');
     });
+    node.addEventListener('connection:open', (event) => this.dropDuplicate(event.detail.remotePeer.toString()));
     node.addEventListener('peer:disconnect', (event) => {
       const peer = event.detail.toString();
       this.logger.debug({ peerId: peer, node: this.membership.nodeOf(peer) }, 'gossip peer disconnected');
@@ -231,6 +232,20 @@ class Libp2pGossip implements Gossip {
         this.logger.warn({ err: error }, 'gossip message handler failed');
       }
     }
+  }
+
+  /**
+   * Two connections to one peer happen when both sides dial at once (a
+   * stranger we refused is dialled eagerly once it becomes a member, while
+   * it retries too). Both sides keep the one the lower peer id dialled and
+   * close the other, so they agree on which survives.
+   */
+  private dropDuplicate(peer: string): void {
+    const connections = this.node?.getConnections(peerIdFromString(peer)) ?? [];
+    if (connections.length < 2) return;
+    const weDialLower = this.peerId < peer;
+    const keep = connections.find((c) => (c.direction === 'outbound') === weDialLower) ?? connections[0]!;
+    for (const c of connections) if (c !== keep) void c.close().catch(() => {});
   }
 
   /** A peer subscribed to one of our topics: send it our latest state now rather than at the next re-publish. */

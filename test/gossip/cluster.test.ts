@@ -68,9 +68,9 @@ describe('gossip between member processes', () => {
         expect(progress.message).toMatchObject({ run: RUN, ...progressOf(i) });
       });
     });
-    const counters = await Promise.all(members.map((m) => m.counters()));
-    // Only the lower peer id of each pair dials, so no pair ends up with two connections.
-    expect(counters.map((c) => c.connections)).toEqual([4, 4, 4, 4, 4]);
+    // Only the lower peer id of each pair dials, so no pair keeps two connections (a transient
+    // second one, from a redial racing an inbound connection on a loaded machine, is closed).
+    const counters = await until(() => Promise.all(members.map((m) => m.counters())), (cs) => cs.every((c) => c.connections === 4), 'one connection per pair', 15_000);
     for (const c of counters) expect(c.dropped).toEqual({ nonMember: 0, oversized: 0, malformed: 0, impersonation: 0, rateLimited: 0, unsigned: 0 });
   });
 

@@ -61,7 +61,7 @@ export class SnapshotCache {
         // Another item is downloading it: wait, then find the file, or (if only
         // that item was aborted) download it ourselves on the next turn.
         try {
-          await shared;
+          await untilAborted(shared, signal);
         } catch (error) {
           if (error instanceof RunnerFailure) throw error;
           signal.throwIfAborted();
@@ -141,4 +141,14 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as it aborts (a waiter stops waiting; the download goes on for the others). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
