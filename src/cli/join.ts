@@ -96,7 +96,31 @@ async function join(flags: JoinFlags): Promise<void> {
   // REPLAY_TEST_CLOCK_SKEW_MS: a test hook that makes this host's wall clock wrong (durations are unaffected).
   const clock = new SystemClock(Number(process.env.REPLAY_TEST_CLOCK_SKEW_MS ?? 0));
   const logger = createLogger({ name: 'replay-node', ...(flags.logLevel ? { level: flags.logLevel } : {}) });
+  // Signals are handled from the start: one that comes before the node exists (probing the store,
+  // installing nodeos) means "do not join"; after, a graceful stop.
+  const late: { node?: ReplayNode; signal?: string } = {};
+  const removeSignals = onStopSignals(async (signal) => {
+    late.signal = signal;
+    await late.node?.stop(`signal ${signal}`);
+  }, logger);
+  try {
+    await joinRun(flags, { node, dataDir, clock, ids, logger, gossipSettings, late });
+  } finally {
+    removeSignals();
+  }
+}
 
+interface JoinContext {
+  node: string;
+  dataDir: string;
+  clock: SystemClock;
+  ids: typeof systemIds;
+  logger: ReturnType<typeof createLogger>;
+  gossipSettings: Awaited<ReturnType<typeof resolveGossipFlags>>;
+  late: { node?: ReplayNode; signal?: string };
+}
+
+async function joinRun(flags: JoinFlags, { node, dataDir, clock, ids, logger, gossipSettings, late }: JoinContext): Promise<void> {
   await withStore(flags.store, { probe: true }, async (probed) => {
     // Counted from here on (the probe aside): the node reports its store requests when it stops.
     const store = countRequests(probed);
@@ -125,8 +149,7 @@ async function join(flags: JoinFlags): Promise<void> {
       if (error instanceof RunnerConfigError) throw new UserError(error.message);
       throw error;
     }
-    // Gossip is built first (the node publishes its peer id); it reaches the node through this reference.
-    const late: { node?: ReplayNode } = {};
+    // Gossip is built first (the node publishes its peer id); it reaches the node through `late`.
     const gossip = gossipSettings
       ? await createGossip({
           run: manifest.run, node, dataDir, clock, ids, logger,
@@ -145,22 +168,23 @@ async function join(flags: JoinFlags): Promise<void> {
         },
       },
     );
-    late.node = replayNode;
-    const removeSignals = onStopSignals((signal) => replayNode.stop(`signal ${signal}`), logger);
-    try {
-      try {
-        await replayNode.start();
-      } catch (error) {
-        await replayNode.stop(`start-up failed: ${(error as Error).message}`);
-        if (error instanceof RunnerConfigError) throw new UserError(error.message);
-        throw error;
-      }
-      const exit = await replayNode.exited;
-      logger.info({ requests: store.counters, ...replayNode.stats }, 'node totals');
-      reportExit(exit);
-    } finally {
-      removeSignals();
+    if (late.signal) {
+      await gossip?.stop();
+      await runner.close();
+      process.stderr.write(`replay-node: stopped by ${late.signal} before joining\n`);
+      return;
     }
+    late.node = replayNode;
+    try {
+      await replayNode.start();
+    } catch (error) {
+      await replayNode.stop(`start-up failed: ${(error as Error).message}`);
+      if (error instanceof RunnerConfigError) throw new UserError(error.message);
+      throw error;
+    }
+    const exit = await replayNode.exited;
+    logger.info({ requests: store.counters, ...replayNode.stats }, 'node totals');
+    reportExit(exit);
   });
 }
 

@@ -20,8 +20,9 @@ import { scaledEnfManifest } from './scaled-run.js';
  * node. Ctrl-C stops everything gracefully (nodes release their leases).
  */
 const NODES = ['demo-a', 'demo-b', 'demo-c'];
-const SCALE = 1_000;
-const SIM_SPEED = 4_000;
+// Knobs for a quicker demo (the tests use them): block-number divisor, sim speed, observer port.
+const SCALE = Number(process.env.REPLAY_DEMO_SCALE ?? 1_000);
+const SIM_SPEED = Number(process.env.REPLAY_DEMO_SPEED ?? 4_000);
 const OBSERVER_PORT = Number(process.env.REPLAY_DEMO_PORT ?? 7070);
 const bin = (name: string): string => fileURLToPath(new URL(`../../bin/${name}.js`, import.meta.url));
 
@@ -53,13 +54,13 @@ async function main(): Promise<void> {
     : undefined;
   if (observer) say(`observer: http://127.0.0.1:${OBSERVER_PORT}/ (live status in the browser)`);
 
-  // Ctrl-C reaches the whole process group; SIGTERM (a supervisor, `timeout`) only us: pass it on either way.
+  // The children run in process groups of their own, so a terminal's Ctrl-C reaches only us and each
+  // child gets exactly one SIGINT from here (graceful); a second Ctrl-C sends a second one (forced).
   let interrupted = false;
   const stopAll = (): void => {
-    if (interrupted) return;
+    if (!interrupted) say('stopping: the nodes release their leases and exit (Ctrl-C again to force)');
     interrupted = true;
-    say('stopping: the nodes release their leases and exit (Ctrl-C again to force)');
-    for (const child of [...children, ...(observer ? [observer] : [])]) child.kill('SIGINT');
+    for (const child of [...children, ...(observer ? [observer] : [])]) if (child.exitCode === null) child.kill('SIGINT');
   };
   process.on('SIGINT', stopAll);
   process.on('SIGTERM', stopAll);
@@ -87,7 +88,15 @@ async function main(): Promise<void> {
 
 function start(name: string, script: string, args: string[], logFile: string): ChildProcess {
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
+  const child = spawn(process.execPath, [script, ...args], {
+    detached: true, // its own process group: see stopAll
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+  // Should this process die without stopping them, the children must not outlive it by more than their own run.
+  process.on('exit', () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  });
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
   child.on('exit', (code, signal) => {
@@ -107,7 +116,7 @@ function summary(s: RunStatus, codes: Array<number | null>, seconds: number, sto
   const complete = s.items.done + s.items.conflict === s.items.total;
   return [
     complete ? `run ${s.run} complete in ${seconds.toFixed(0)} s: ${s.items.done} results, ${s.continuity.breaks.length} chain-continuity breaks, ${s.items.conflict} conflicts, ${s.items.failed} failed`
-      : `run ${s.run} stopped after ${seconds.toFixed(0)} s: ${s.items.done}/${s.items.total} done (node exit codes ${codes.join(', ')})`,
+      : `run ${s.run} stopped after ${seconds.toFixed(0)} s: ${s.items.done}/${s.items.total} done (node exit codes ${codes.map((c) => c ?? 'signal').join(', ')})`,
     `look at it:  node ${bin('replay-node')} status --store ${storeUrl} --run ${s.run}`,
     `or the bucket itself:  ls ${join(storeDir, 'runs', s.run)}  (results/, leases/, failures/, nodes/)`,
   ].join('\n');

@@ -147,10 +147,16 @@ export class ReplayNode {
   private async doStart(): Promise<void> {
     const { ctx } = this;
     ctx.logger.info({ items: ctx.items.length, concurrency: ctx.settings.concurrency, runner: this.deps.runner.name, gossip: Boolean(this.gossip) }, 'node starting');
+    // Each step may take long (installing nodeos); a stop() meanwhile ends the start-up at the next step.
+    const halted = (): boolean => this.halt.signal.aborted;
     await this.heartbeat.write();
+    if (halted()) return;
     await this.deps.runner.prepare();
+    if (halted()) return;
     if (this.gossip) await this.gossip.start();
+    if (halted()) return;
     await Promise.all([this.pollControl(), this.watchPeers(true), this.scan()]);
+    if (halted()) return;
     this.heartbeat.start();
     this.peerTicker.start();
     this.controlTicker.start();
@@ -192,6 +198,7 @@ export class ReplayNode {
     const { settings, clock } = this.ctx;
     while (this.active.size < settings.concurrency && !this.halt.signal.aborted && !this.control.current.paused && !this.draining) {
       let claimed = await this.scheduler.claimNext(this.halt.signal);
+      this.starved = !claimed;
       if (!claimed) {
         const sinceScan = clock.monotonic() - this.lastScanAt;
         // A collision asks for a rescan at once (a few list requests); anything else waits its period.
@@ -359,6 +366,8 @@ export class ReplayNode {
     this.state = 'stopping';
     logger.info({ reason: this.stopReason, active: this.active.size }, 'node stopping');
     void this.heartbeat.write();
+    // Let a start-up in progress reach its next step (it stops there), so that nothing it does follows our last write.
+    await within(clock, settings.stopTimeoutMs, (this.starting ?? Promise.resolve()).catch(() => undefined));
     const released = [...this.active.values()].map((a) => a.work.stop('stopping'));
     const settled = await within(clock, settings.stopTimeoutMs, Promise.all([...released, ...[...this.active.values()].map((a) => a.done)]));
     if (settled === undefined) logger.warn({ items: [...this.active.keys()] }, 'some leases were not released in time; they will expire');

@@ -47,7 +47,7 @@ describe('replay nodes with gossip', () => {
     await until(() => leaver.logs.filter((l) => l.msg.startsWith('claimed ')).length, (n) => n === 2, 'two claims');
     const taker = fx.cluster.join('taker', [...GOSSIP, '--sim-speed', '5000', '--exit-when-done']);
     // The taker found both items held and is connected to the leaver before the leaver goes.
-    await taker.waitForLog((l) => l.msg === 'gossip peer connected' && l.node === 'leaver', 'a gossip connection');
+    await taker.waitForLog((l) => l.msg === 'gossip: first message from a peer' && l.peer === 'leaver', 'gossip from the leaver');
     await until(() => readJson<NodeRecord>(fx.target.store, runKeys(fx.run).node('taker')), (r) => r?.state === 'waiting', 'taker waiting');
     leaver.signal('SIGTERM');
     await leaver.exited;
@@ -63,7 +63,7 @@ describe('replay nodes with gossip', () => {
   it('a partitioned gossip network (two groups that cannot connect) still yields every result exactly once, through a SIGKILL', async () => {
     await publishRun(fx.target.store, { run: fx.run, items: 30, ttlMs: 3_000 });
     const group = (key: string) => ['--swarm-key', join(keys, `${key}.key`)];
-    const victim = fx.cluster.join('a1', [...GOSSIP, ...group('a'), '--sim-speed', '10']);
+    const victim = fx.cluster.join('a1', [...GOSSIP, ...group('a'), '--sim-speed', '1000', '--sim-faults', JSON.stringify({ hang: { node: 'a1' } })]);
     const claim = await victim.claimed();
     const others = [
       fx.cluster.join('a2', [...GOSSIP, ...group('a'), '--sim-speed', '1000', '--exit-when-done']),

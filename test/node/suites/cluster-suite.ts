@@ -23,7 +23,8 @@ export function clusterTests(name: string, makeTarget: () => Promise<StoreTarget
 
     it('4 nodes, 40 items: one result each, chained hashes; a SIGKILLed node\'s item is taken over and finished', async () => {
       await publishRun(fx.target.store, { run: fx.run, items: 40, ttlMs: TTL });
-      const victim = fx.cluster.join('victim', [...SIM, '--sim-speed', '10'], {});
+      // The victim hangs on its first item, so it is surely mid-item when killed.
+      const victim = fx.cluster.join('victim', [...FAST, '--sim-faults', JSON.stringify({ hang: { node: 'victim' } })]);
       const claim = await victim.claimed();
       const others = ['n1', 'n2', 'n3'].map((node) => fx.cluster.join(node, [...FAST, '--exit-when-done']));
       await others[0]!.claimed();
@@ -79,7 +80,7 @@ export function clusterTests(name: string, makeTarget: () => Promise<StoreTarget
       // A longer TTL here: an expiry caused by a loaded machine would look like a stolen lease.
       const ttlMs = 6_000;
       await publishRun(fx.target.store, { run: fx.run, items: 30, ttlMs });
-      const ahead = fx.cluster.join('ahead', [...SIM, '--sim-speed', '10'], { REPLAY_TEST_CLOCK_SKEW_MS: String(10 * 60_000) });
+      const ahead = fx.cluster.join('ahead', [...FAST, '--sim-faults', JSON.stringify({ hang: { node: 'ahead' } })], { REPLAY_TEST_CLOCK_SKEW_MS: String(10 * 60_000) });
       const claim = await ahead.claimed();
       const behind = fx.cluster.join('behind', [...FAST, '--exit-when-done'], { REPLAY_TEST_CLOCK_SKEW_MS: String(-10 * 60_000) });
       const plain = fx.cluster.join('plain', [...FAST, '--exit-when-done']);
