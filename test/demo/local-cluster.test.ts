@@ -94,7 +94,9 @@ describe('npm start: the local cluster', () => {
     expect(demo.output()).toContain('stopping: the nodes release their leases');
     const state = await runState(cwd);
     expect(state.results).toBeLessThan(860);
-    expect(state.nodes.map((n) => [n.state, n.items.length])).toEqual([['stopped', 0], ['stopped', 0], ['stopped', 0]]);
+    // A node still starting when Ctrl-C came does not join at all (no record); every one that joined stopped cleanly.
+    expect(state.nodes.length).toBeGreaterThan(0);
+    for (const n of state.nodes) expect([n.node, n.state, n.items.length]).toEqual([n.node, 'stopped', 0]);
     expect(state.leases.filter((l) => l.state === 'held')).toEqual([]);
   }, 240_000);
 });
