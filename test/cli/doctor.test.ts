@@ -44,6 +44,12 @@ describe('replay-node doctor (the real CLI)', () => {
     expect(outcome.stderr).toMatch(/^replay-node: store s3:\/\/bucket\/x\?endpoint=http:\/\/127\.0\.0\.1:\d+&region=us-east-1 cannot be trusted with leases: check create-if-absent failed: a create of an existing key succeeded: the store ignores If-None-Match$/);
   });
 
+  it('--help names the options and the exit codes', async () => {
+    const help = await runBuiltCli('replay-node', ['doctor', '--help']);
+    expect(help.exitCode).toBe(0);
+    for (const text of ['--store <url>', '--json', 'Exit 0 when the store can be trusted, 3 naming the failed check']) expect(help.stdout.replace(/\s+/g, ' ')).toContain(text);
+  });
+
   it('an unknown URL scheme and an unreachable endpoint: one line each, non-zero exit', async () => {
     const scheme = await doctor('gs://bucket/x');
     expect(scheme.exitCode).not.toBe(0);
