@@ -57,6 +57,13 @@ export interface StoreConformanceOptions {
 
 const MiB = 1024 * 1024;
 /**
+ * The bulk and multi-process cases spawn workers or send thousands of
+ * requests; on a loaded 2-core machine (several suites at once) they took up
+ * to 27 s where 3 s is usual. Their workers are bounded by runWorkers' own
+ * 240 s; the test waits as long.
+ */
+const CONTENDED_TIMEOUT_MS = 240_000;
+/**
  * Peak RSS growth allowed during the streamed round trip: far below the
  * 256 MiB object (a backend that buffered it, or half of it, fails), above GC
  * noise. V8 reclaims Buffers' external memory in steps of about 64 MiB, later
@@ -263,7 +270,7 @@ export function storeConformanceTests(name: string, options: StoreConformanceOpt
       expect(last).toEqual({ items: [] });
       const sub = await collect(store, `${p}7/`);
       expect(sub.map((i) => i.key)).toEqual(expected.filter((k) => k.startsWith(`${p}7/`)));
-    });
+    }, CONTENDED_TIMEOUT_MS);
 
     it('16 concurrent creates of one key: exactly one winner, whose body is stored', async () => {
       const key = `${prefix('create-race')}k`;
@@ -274,7 +281,7 @@ export function storeConformanceTests(name: string, options: StoreConformanceOpt
       const winners = results.filter((r) => r.outcome === 'won');
       expect(winners).toHaveLength(1);
       expect(JSON.parse(text(await getBody(store, key)))).toEqual({ writer: winners[0]!.writer });
-    });
+    }, CONTENDED_TIMEOUT_MS);
 
     it('8 writers x 25 CAS increments end at exactly 200 (no lost update)', async () => {
       const key = `${prefix('cas-race')}counter`;
@@ -288,7 +295,7 @@ export function storeConformanceTests(name: string, options: StoreConformanceOpt
       expect(results.reduce((sum, r) => sum + r.landed, 0)).toBe(200);
       // contention really happened: some writes were refused and retried
       expect(results.reduce((sum, r) => sum + r.preconditionFailures + r.unknownOutcomes, 0)).toBeGreaterThan(0);
-    });
+    }, CONTENDED_TIMEOUT_MS);
 
     const bigBytes = options.bigObjectBytes ?? 256 * MiB;
     const flat = options.flatMemory ?? true;
