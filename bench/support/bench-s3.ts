@@ -41,6 +41,7 @@ export async function openBenchStores(kind = process.env.BENCH_STORE ?? 's3'): P
 }
 
 function s3Stores(target: S3TestTarget, rgw: RunningRgw | undefined): BenchStores {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // we run on Node 20 knowingly
   const admin = new S3Client({
     region: target.region,
     ...(target.endpoint ? { endpoint: target.endpoint } : {}),
