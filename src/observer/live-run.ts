@@ -6,14 +6,15 @@
  * and head blocks at once, item events (claimed, done, released, failed,
  * conflict) trigger a targeted read of that item, so what is shown still
  * comes from the store. Each change recomputes the view (at most every
- * `throttleMs`) and tells the listeners.
+ * `throttleMs`) and tells the listeners; the cell of an item an event named
+ * is recomputed alone and sent at once.
  */
 import type { ReceivedMessage } from '../gossip/gossip.js';
 import { GossipHints } from '../gossip/hints.js';
 import type { MemberRecord } from '../gossip/membership.js';
 import type { EventMessage } from '../gossip/messages.js';
 import { Ticker } from '../time/ticker.js';
-import { computeRunView, nodeViews, readItemDetail, RunReader, type ItemDetail, type RunView, type StatusInput } from '../status/index.js';
+import { computeRunView, itemCell, nodeViews, readItemDetail, RunReader, type ItemDetail, type RunView, type StatusInput } from '../status/index.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -37,8 +38,8 @@ export interface ViewUpdate {
   view: RunView;
   /** Grid cells that changed since the previous update: [index, code] pairs (all of them the first time). */
   changed: Array<[number, string]> | 'all';
-  /** Store requests spent so far are the caller's to count; this says when the first complete view was reached. */
-  complete: boolean;
+  /** False for a quick update of single cells (an item a gossip event named); the status follows with the next recompute. */
+  statusChanged: boolean;
 }
 
 export type LiveRunListener = {
@@ -65,11 +66,12 @@ export class LiveRun {
     this.markLoaded = resolve;
   });
   private readonly throttleMs: number;
+  private itemIndex: Map<string, number> | undefined;
 
   constructor(private readonly options: LiveRunOptions) {
     this.reader = new RunReader({ store: options.store, clock: options.clock, run: options.run, concurrency: options.concurrency ?? 32 });
     this.hints = new GossipHints(options.clock, options.observer);
-    this.throttleMs = options.throttleMs ?? 200;
+    this.throttleMs = options.throttleMs ?? 1_000;
     const onError = (what: string) => (error: unknown) => options.logger.warn({ run: options.run, err: error }, `observer ${what} failed; retrying`);
     this.resync = new Ticker(options.clock, options.resyncMs ?? 30_000, () => this.refreshAll(), onError('store re-sync'));
     this.nodes = new Ticker(options.clock, options.nodesMs ?? 5_000, () => this.refreshNodes(), onError('node record read'));
@@ -187,7 +189,8 @@ export class LiveRun {
           const batch = [...this.pendingItems];
           this.pendingItems.clear();
           await Promise.all(batch.map((i) => this.reader.refreshItem(i).catch((error) => this.options.logger.debug({ item: i, err: error }, 'item read failed'))));
-          this.recompute();
+          this.patchCells(batch);
+          this.scheduleRecompute();
         }
       } finally {
         this.itemsInFlight = false;
@@ -212,7 +215,40 @@ export class LiveRun {
     const view = computeRunView(this.reader.state(), this.statusInput());
     this.view = view;
     const changed = previous && previous.cells.length === view.cells.length ? diffCells(previous.cells, view.cells) : 'all';
-    const update: ViewUpdate = { view, changed, complete: view.status.complete };
+    this.emit({ view, changed, statusChanged: true });
+  }
+
+  /**
+   * A full recompute visits every item (tens of milliseconds at 100,000); an
+   * item event changes one. Its cell is recomputed alone and sent at once;
+   * the counts follow with the next (throttled) full recompute.
+   */
+  private patchCells(items: readonly string[]): void {
+    const view = this.view;
+    if (!view) return;
+    const state = this.reader.state();
+    const input = this.statusInput();
+    let cells = view.cells;
+    const changed: Array<[number, string]> = [];
+    for (const item of items) {
+      const index = this.indexOf(item);
+      const code = index === undefined ? undefined : itemCell(state, index, input);
+      if (index === undefined || code === undefined || cells[index] === code) continue;
+      cells = cells.slice(0, index) + code + cells.slice(index + 1);
+      changed.push([index, code]);
+    }
+    if (changed.length === 0) return;
+    this.view = { status: view.status, cells };
+    this.emit({ view: this.view, changed, statusChanged: false });
+  }
+
+  private indexOf(item: string): number | undefined {
+    const items = this.reader.state().items;
+    if (this.itemIndex?.size !== items.length) this.itemIndex = new Map(items.map((i, index) => [i.id, index]));
+    return this.itemIndex.get(item);
+  }
+
+  private emit(update: ViewUpdate): void {
     for (const l of this.listeners) l.view?.(update);
   }
 }

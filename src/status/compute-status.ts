@@ -7,7 +7,7 @@
 import type { PeerState } from '../gossip/hints.js';
 import { checkContinuity } from './continuity.js';
 import { ageOf, isStale } from './freshness.js';
-import { cellCode, conflictsByItem, itemState, type ItemVerdict } from './item-states.js';
+import { cellByte, cellCode, conflictsByItem, itemState, type ItemVerdict } from './item-states.js';
 import { nodeViews, round1 } from './node-views.js';
 import type { RunState } from './run-state.js';
 import { ITEM_STATES, STATUS_SCHEMA, type FailedItem, type ItemState, type MismatchItem, type RunStatus } from './run-status.js';
@@ -49,13 +49,15 @@ export function computeRunView(state: RunState, input: StatusInput): RunView {
   const verdicts = { match: 0, mismatch: 0, unverified: 0, conflict: 0 };
   const failed: FailedItem[] = [];
   const mismatches: MismatchItem[] = [];
-  let cells = '';
+  // One byte per item, turned into a string once: 100,000 string appends would allocate far more.
+  const cells = Buffer.allocUnsafe(state.items.length);
   let blocksTotal = 0;
   let blocksDone = 0;
-  for (const item of state.items) {
+  for (let index = 0; index < state.items.length; index++) {
+    const item = state.items[index]!;
     const v: ItemVerdict = itemState(item, state, nodes, conflictedItems, now);
     counts[v.state] += 1;
-    cells += cellCode(v);
+    cells[index] = cellByte(v);
     const span = item.end - item.start;
     blocksTotal += span;
     if (v.result) {
@@ -104,5 +106,17 @@ export function computeRunView(state: RunState, input: StatusInput): RunView {
       entry.value ? [{ observer: entry.value.observer, peerId: entry.value.peerId, live: !isStale(ageOf(entry, state.storeClock, now), entry.value.staleAfterMs) }] : [],
     ),
   };
-  return { status, cells };
+  return { status, cells: cells.toString('latin1') };
+}
+
+/**
+ * The grid code of one item now, by the same rules as computeRunView: what
+ * a live view shows at once for an item a gossip event named, before the
+ * next full recompute.
+ */
+export function itemCell(state: RunState, index: number, input: StatusInput): string | undefined {
+  const item = state.items[index];
+  if (!item) return undefined;
+  const conflicted = new Set(conflictsByItem(state).keys());
+  return cellCode(itemState(item, state, nodeViews(state, input.now.monotonic, input.peers), conflicted, input.now.monotonic));
 }

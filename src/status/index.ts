@@ -9,7 +9,7 @@
 export * from './run-status.js';
 export type { Entry, ResultSummary, RunState, Sighting, StoreClockSample } from './run-state.js';
 export { RunReader, type RunReaderOptions } from './run-reader.js';
-export { computeRunStatus, computeRunView, type RunView, type StatusInput } from './compute-status.js';
+export { computeRunStatus, computeRunView, itemCell, type RunView, type StatusInput } from './compute-status.js';
 export { CELL_CODES } from './item-states.js';
 export { ageOf, isStale, STORE_CLOCK_MARGIN_MS, type Age } from './freshness.js';
 export { formatDuration, formatStatus } from './format-status.js';

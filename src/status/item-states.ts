@@ -19,7 +19,7 @@
 import type { LeaseRecord } from '../lease/lease.js';
 import type { ManifestItem } from '../manifest/items.js';
 import type { ConflictRecord } from '../node/conflict-record.js';
-import { verdictOf, type Verdict } from '../node/result-record.js';
+import type { Verdict } from '../node/result-record.js';
 import { ageOf, isStale } from './freshness.js';
 import type { Entry, ResultSummary, RunState } from './run-state.js';
 import type { ItemState, NodeStatus } from './run-status.js';
@@ -37,10 +37,10 @@ export const CELL_CODES: Record<ItemState | 'mismatch', string> = {
 
 export interface ItemVerdict {
   state: ItemState;
-  result?: ResultSummary;
-  lease?: Entry<LeaseRecord>;
+  result: ResultSummary | undefined;
+  lease: Entry<LeaseRecord> | undefined;
   /** For items with a result: the end hash against the manifest's expected one. */
-  verdict?: Verdict;
+  verdict: Verdict | undefined;
 }
 
 export function conflictsByItem(state: RunState): Map<string, ConflictRecord[]> {
@@ -63,20 +63,25 @@ export function itemState(
 ): ItemVerdict {
   const result = state.results.get(item.id)?.value;
   const lease = state.leases.get(item.id);
-  if (result) {
-    const verdict = verdictOf(result.endHash, item.interval.expectedEndHash);
-    return { state: conflicted.has(item.id) ? 'conflict' : 'done', result, verdict, ...(lease ? { lease } : {}) };
-  }
-  if (conflicted.has(item.id)) return { state: 'conflict', ...(lease ? { lease } : {}) };
-  if (!lease) return { state: 'pending' };
+  // Same-shaped objects (no spreads): this runs for every item on every recompute.
+  if (result) return { state: conflicted.has(item.id) ? 'conflict' : 'done', result, verdict: result.verdict, lease };
+  if (conflicted.has(item.id)) return { state: 'conflict', result: undefined, verdict: undefined, lease };
+  if (!lease) return { state: 'pending', result: undefined, verdict: undefined, lease: undefined };
   const record = lease.value;
-  if (record && record.state !== 'held') return { state: record.state, lease };
+  if (record && record.state !== 'held') return { state: record.state, result: undefined, verdict: undefined, lease };
   const holder = record ? nodes.get(record.holder) : undefined;
-  if (holder && holder.state !== 'stopped') return { state: holder.state === 'dead' ? 'expired' : 'working', lease };
+  if (holder && holder.state !== 'stopped') return { state: holder.state === 'dead' ? 'expired' : 'working', result: undefined, verdict: undefined, lease };
   const ttlMs = record?.ttlMs ?? state.manifest?.defaults.leaseTtlMs ?? 60_000;
-  return { state: isStale(ageOf(lease, state.storeClock, nowMonotonic), ttlMs) ? 'expired' : 'working', lease };
+  return { state: isStale(ageOf(lease, state.storeClock, nowMonotonic), ttlMs) ? 'expired' : 'working', result: undefined, verdict: undefined, lease };
 }
 
 export function cellCode(verdict: ItemVerdict): string {
   return verdict.state === 'done' && verdict.verdict === 'mismatch' ? CELL_CODES.mismatch : CELL_CODES[verdict.state];
+}
+
+const CELL_BYTES = Object.fromEntries(Object.entries(CELL_CODES).map(([k, v]) => [k, v.charCodeAt(0)])) as Record<ItemState | 'mismatch', number>;
+
+/** cellCode as a byte, for building the grid string. */
+export function cellByte(verdict: ItemVerdict): number {
+  return verdict.state === 'done' && verdict.verdict === 'mismatch' ? CELL_BYTES.mismatch : CELL_BYTES[verdict.state];
 }

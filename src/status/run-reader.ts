@@ -44,6 +44,8 @@ export class RunReader {
   private manifestProblem: string | undefined;
   private items: ManifestItem[] = [];
   private itemIds = new Set<string>();
+  /** Item id -> the manifest's expected end hash, for the items that have one. */
+  private expectedEndHash = new Map<string, string>();
   private storeClock: StoreClockSample | undefined;
   private lastRefreshFailed = false;
   private refreshing: Promise<RunState> | undefined;
@@ -79,7 +81,7 @@ export class RunReader {
       idOf: itemKey(keys.resultsPrefix, keys.result),
       decode: (key, body, id) => {
         const record = decodeResult(key, body);
-        return summariseResult(checkRun(key, record, { field: record.item, id }));
+        return summariseResult(checkRun(key, record, { field: record.item, id }), this.expectedEndHash.get(id));
       },
     });
     this.leases = new SyncedPrefix(deps, {
@@ -171,8 +173,12 @@ export class RunReader {
     return this.state();
   }
 
+  private prefixes(): Array<SyncedPrefix<unknown>> {
+    return [this.results, this.leases, this.conflicts, this.failures, this.nodes, this.observers];
+  }
+
   state(): RunState {
-    const prefixes = [this.results, this.leases, this.conflicts, this.failures, this.nodes, this.observers];
+    const prefixes = this.prefixes();
     const problems = new Map<string, string>();
     if (this.manifestProblem) problems.set(this.keys.manifest, this.manifestProblem);
     for (const prefix of prefixes) for (const [key, problem] of prefix.problems) problems.set(key, problem);
@@ -216,8 +222,11 @@ export class RunReader {
       this.storeClock ??= { storeDate: got.storeDate.getTime(), seenAt: this.options.clock.monotonic() };
       this.manifest = decodeManifest(key, got.body, this.options.run);
       this.manifestProblem = undefined;
+      // Read without a manifest, objects were neither checked against its items nor given verdicts: read them again.
+      for (const prefix of this.prefixes()) prefix.reset();
       this.items = manifestItems(this.manifest);
       this.itemIds = new Set(this.items.map((i) => i.id));
+      this.expectedEndHash = new Map(this.items.flatMap((i) => (i.interval.expectedEndHash ? [[i.id, i.interval.expectedEndHash] as const] : [])));
     } catch (error) {
       if (error instanceof NotFoundError) this.manifestProblem = NO_MANIFEST;
       else if (error instanceof CorruptObjectError) this.manifestProblem = error.message;

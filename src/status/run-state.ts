@@ -9,7 +9,7 @@ import type { Manifest } from '../manifest/manifest.js';
 import type { ConflictRecord } from '../node/conflict-record.js';
 import type { FailureRecord } from '../node/failure-record.js';
 import type { NodeRecord } from '../node/node-record.js';
-import type { ResultRecord } from '../node/result-record.js';
+import { verdictOf, type ResultRecord } from '../node/result-record.js';
 import type { ObserverRecord } from '../observer/observer-record.js';
 
 /** One version of one object, as far as this reader has seen it. */
@@ -34,14 +34,21 @@ export interface StoreClockSample {
   seenAt: number;
 }
 
-/** The part of a result the status needs (results are many; full records are read on demand). */
+/**
+ * The part of a result the status needs (results are many; full records are
+ * read on demand). Hashes are lower-cased and the verdict is taken against
+ * the manifest's expected hash once, when the result is read, so the status
+ * computation compares strings with === over 100,000 items.
+ */
 export type ResultSummary = Pick<ResultRecord, 'node' | 'epoch' | 'startHash' | 'endHash' | 'headBlockId' | 'finishedAt' | 'verdict'>;
 
-export function summariseResult(record: ResultRecord): ResultSummary {
-  const { node, epoch, startHash, endHash, headBlockId, finishedAt, verdict } = record;
-  return startHash === undefined
+export function summariseResult(record: ResultRecord, expectedEndHash: string | undefined): ResultSummary {
+  const { node, epoch, headBlockId, finishedAt } = record;
+  const endHash = record.endHash.toLowerCase();
+  const verdict = verdictOf(endHash, expectedEndHash);
+  return record.startHash === undefined
     ? { node, epoch, endHash, headBlockId, finishedAt, verdict }
-    : { node, epoch, startHash, endHash, headBlockId, finishedAt, verdict };
+    : { node, epoch, startHash: record.startHash.toLowerCase(), endHash, headBlockId, finishedAt, verdict };
 }
 
 export interface RunState {

@@ -42,6 +42,13 @@ export class SyncedPrefix<T> {
 
   constructor(private readonly deps: SyncDeps, private readonly spec: PrefixSpec<T>) {}
 
+  /** Forgets everything (the next sync reads it all again). */
+  reset(): void {
+    this.entries.clear();
+    this.problems.clear();
+    this.unread.clear();
+  }
+
   /** True when every listed entry that is needed has been read. */
   get complete(): boolean {
     for (const id of this.unread) if (!this.spec.skipRead?.(id)) return false;

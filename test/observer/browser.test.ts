@@ -15,6 +15,8 @@ import { systemClock } from '../../src/time/system-clock.js';
 import { RunFixture } from '../status/support/run-fixture.js';
 import { cellBecomes, launchBrowser, pageState } from './support/browser.js';
 import { ObserverProcess } from './support/observer-process.js';
+import { cliPath } from '../support/cli.js';
+import { execa } from 'execa';
 
 const EVIL = '<img src=x onerror=alert(1)>';
 const screenshots = join(process.cwd(), 'test-results', 'observer');
@@ -80,6 +82,32 @@ describe('the observer in a browser', () => {
     await page.screenshot({ path: join(screenshots, 'overview.png'), fullPage: true });
     expect(dialogs).toEqual([]);
     expect(blocked).toEqual([]);
+  });
+
+  it('follows real replay nodes: a sim node works through a run and the page shows items turning done, no reload', async () => {
+    const real = new RunFixture(store, 'r2');
+    await real.publish({ count: 4, span: 1000 });
+    const page = await browser.context.newPage();
+    const live = new ObserverProcess();
+    await live.start(['--store', pathToFileURL(dir).href, '--run', 'r2', '--id', 'obs-real', '--data-dir', join(dir, 'obs-real'), '--listen', '/ip4/127.0.0.1/tcp/0', '--resync-ms', '1000']);
+    const node = execa('node', [cliPath('replay-node'), 'join', '--store', pathToFileURL(dir).href, '--run', 'r2', '--node', 'real-1', '--runner', 'sim',
+      '--sim-speed', '400', '--exit-when-done', '--data-dir', join(dir, 'real-1'), '--listen', '/ip4/127.0.0.1/tcp/0'], { reject: false, env: { LOG_LEVEL: 'warn' } });
+    try {
+      await page.goto(`${live.url}/runs/r2`);
+      await page.locator('#live', { hasText: /^live$/ }).waitFor();
+      const loads: string[] = [];
+      page.on('framenavigated', (frame) => loads.push(frame.url()));
+      await page.locator('td[data-state="done"]', { hasText: /^[1-9]/ }).waitFor({ timeout: 60_000 });
+      await page.locator('td[data-state="done"]', { hasText: /^4$/ }).waitFor({ timeout: 60_000 });
+      expect((await pageState(page)).cells).toBe('dddd');
+      expect(await page.locator('td.node-name', { hasText: 'real-1' }).count()).toBe(1);
+      expect(loads).toEqual([]);
+      await page.screenshot({ path: join(screenshots, 'real-node.png'), fullPage: true });
+      expect((await node).exitCode).toBe(0);
+    } finally {
+      node.kill('SIGTERM');
+      await live.stop();
+    }
   });
 
   it('renders HTML from the bucket as text: a node name, a host, a failure message and log tail', async () => {

@@ -60,7 +60,7 @@ export function serveEvents(req: IncomingMessage, res: ServerResponse, live: Liv
       if (update.changed === 'all' || !sentCells) write('cells', JSON.stringify({ cells: update.view.cells }));
       else if (update.changed.length > 0) write('cells-diff', JSON.stringify({ changes: update.changed }));
       sentCells = true;
-      sendView(update.view);
+      if (update.statusChanged) sendView(update.view);
     },
     gossip: (message) => {
       if (message.type === 'event') write('gossip', JSON.stringify(message));
