@@ -88,7 +88,7 @@ export class LiveRun {
     this.resync.start(); // its first tick is the first full load
   }
 
-  /** Resolves once the first full read from the store has finished (complete or not). */
+  /** Resolves once the first listing of the store has finished: every item's state is known (hashes may still be loading). */
   loaded(): Promise<void> {
     this.start();
     return this.firstLoad;
@@ -134,14 +134,20 @@ export class LiveRun {
     };
   }
 
+  /** Listings first (every item's state), shown at once; then the result bodies (hashes), with the view refreshed as they come. */
   private async refreshAll(): Promise<void> {
     try {
-      await this.reader.refresh();
+      await this.reader.refreshListings();
+      this.afterNodes();
+      this.recompute();
+      this.markLoaded();
+      // Heartbeats are watched from the first listing on (it read the records).
+      if (!this.halt.signal.aborted) this.nodes.start();
+      await this.reader.readResults();
     } finally {
       this.afterNodes();
       this.recompute();
       this.markLoaded();
-      // Heartbeats are watched from the first load on (the load itself read the records).
       if (!this.halt.signal.aborted) this.nodes.start();
     }
   }

@@ -46,7 +46,7 @@ export function computeRunView(state: RunState, input: StatusInput): RunView {
   }
 
   const counts = Object.fromEntries(ITEM_STATES.map((s) => [s, 0])) as Record<ItemState, number>;
-  const verdicts = { match: 0, mismatch: 0, unverified: 0, conflict: 0 };
+  const verdicts = { match: 0, mismatch: 0, unverified: 0, conflict: 0, unread: 0 };
   const failed: FailedItem[] = [];
   const mismatches: MismatchItem[] = [];
   // One byte per item, turned into a string once: 100,000 string appends would allocate far more.
@@ -60,11 +60,12 @@ export function computeRunView(state: RunState, input: StatusInput): RunView {
     cells[index] = cellByte(v);
     const span = item.end - item.start;
     blocksTotal += span;
-    if (v.result) {
+    if (v.hasResult) {
       blocksDone += span;
       if (v.state === 'conflict') verdicts.conflict += 1;
-      else verdicts[v.verdict!] += 1;
-      if (v.state === 'done' && v.verdict === 'mismatch' && mismatches.length < limit) {
+      else if (v.verdict) verdicts[v.verdict] += 1;
+      else verdicts.unread += 1;
+      if (v.result && v.state === 'done' && v.verdict === 'mismatch' && mismatches.length < limit) {
         mismatches.push({ item: item.id, endHash: v.result.endHash, expectedEndHash: item.interval.expectedEndHash!, node: v.result.node });
       }
     } else if (v.state === 'working') {

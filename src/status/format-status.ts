@@ -21,7 +21,7 @@ export function formatStatus(s: RunStatus): string {
   const i = s.items;
   out.push(`items       pending ${i.pending}  working ${i.working}  expired ${i.expired}  released ${i.released}  done ${i.done}  failed ${i.failed}  conflict ${i.conflict}  (total ${i.total})`);
   const v = s.verdicts;
-  out.push(`verdicts    match ${v.match}  mismatch ${v.mismatch}  unverified ${v.unverified}  conflict ${v.conflict}`);
+  out.push(`verdicts    match ${v.match}  mismatch ${v.mismatch}  unverified ${v.unverified}  conflict ${v.conflict}${v.unread ? `  (not read yet ${v.unread})` : ''}`);
   out.push(`continuity  ${s.continuity.checked} boundaries checked, ${s.continuity.breaks.length} breaks`);
   out.push('');
   if (s.nodes.length === 0) out.push('no nodes');

@@ -3,7 +3,7 @@
  * grid code, decided from the reader's state and the node views:
  *
  *   conflict record(s)                -> conflict
- *   a result                          -> done (`m` in the grid when its hash mismatches)
+ *   a result (listed; read or not)    -> done (`m` in the grid when its hash mismatches)
  *   no lease                          -> pending
  *   lease released / failed / done    -> released / failed / done
  *   lease held, holder's record stale -> expired
@@ -37,6 +37,8 @@ export const CELL_CODES: Record<ItemState | 'mismatch', string> = {
 
 export interface ItemVerdict {
   state: ItemState;
+  /** Its result is listed (and not corrupt); `result` is undefined until the body has been read. */
+  hasResult: boolean;
   result: ResultSummary | undefined;
   lease: Entry<LeaseRecord> | undefined;
   /** For items with a result: the end hash against the manifest's expected one. */
@@ -61,18 +63,21 @@ export function itemState(
   conflicted: ReadonlySet<string>,
   nowMonotonic: number,
 ): ItemVerdict {
-  const result = state.results.get(item.id)?.value;
+  const entry = state.results.get(item.id);
   const lease = state.leases.get(item.id);
   // Same-shaped objects (no spreads): this runs for every item on every recompute.
-  if (result) return { state: conflicted.has(item.id) ? 'conflict' : 'done', result, verdict: result.verdict, lease };
-  if (conflicted.has(item.id)) return { state: 'conflict', result: undefined, verdict: undefined, lease };
-  if (!lease) return { state: 'pending', result: undefined, verdict: undefined, lease: undefined };
+  if (entry && entry.problem === undefined) {
+    const result = entry.value;
+    return { state: conflicted.has(item.id) ? 'conflict' : 'done', hasResult: true, result, verdict: result?.verdict, lease };
+  }
+  if (conflicted.has(item.id)) return { state: 'conflict', hasResult: false, result: undefined, verdict: undefined, lease };
+  if (!lease) return { state: 'pending', hasResult: false, result: undefined, verdict: undefined, lease: undefined };
   const record = lease.value;
-  if (record && record.state !== 'held') return { state: record.state, result: undefined, verdict: undefined, lease };
+  if (record && record.state !== 'held') return { state: record.state, hasResult: false, result: undefined, verdict: undefined, lease };
   const holder = record ? nodes.get(record.holder) : undefined;
-  if (holder && holder.state !== 'stopped') return { state: holder.state === 'dead' ? 'expired' : 'working', result: undefined, verdict: undefined, lease };
+  if (holder && holder.state !== 'stopped') return { state: holder.state === 'dead' ? 'expired' : 'working', hasResult: false, result: undefined, verdict: undefined, lease };
   const ttlMs = record?.ttlMs ?? state.manifest?.defaults.leaseTtlMs ?? 60_000;
-  return { state: isStale(ageOf(lease, state.storeClock, nowMonotonic), ttlMs) ? 'expired' : 'working', result: undefined, verdict: undefined, lease };
+  return { state: isStale(ageOf(lease, state.storeClock, nowMonotonic), ttlMs) ? 'expired' : 'working', hasResult: false, result: undefined, verdict: undefined, lease };
 }
 
 export function cellCode(verdict: ItemVerdict): string {

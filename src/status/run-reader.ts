@@ -49,6 +49,7 @@ export class RunReader {
   private storeClock: StoreClockSample | undefined;
   private lastRefreshFailed = false;
   private refreshing: Promise<RunState> | undefined;
+  private listing: Promise<RunState> | undefined;
   private readonly results: SyncedPrefix<ResultSummary>;
   private readonly leases: SyncedPrefix<LeaseRecord>;
   private readonly conflicts: SyncedPrefix<ConflictRecord>;
@@ -91,7 +92,7 @@ export class RunReader {
         const record = decodeLease(key, body);
         return checkRun(key, record, { field: record.item, id });
       },
-      skipRead: (item) => this.results.entries.get(item)?.value !== undefined,
+      skipRead: (item) => this.hasResult(item),
     });
     const perItem = (prefix: string, rest: RegExp) => (key: string) => {
       const item = itemIdFromKey(key, prefix);
@@ -150,12 +151,39 @@ export class RunReader {
     return this.manifestProblem === NO_MANIFEST ? 'missing' : 'corrupt';
   }
 
-  /** Brings everything up to date. Concurrent calls share one refresh. Store errors reject after the rest was applied. */
+  /** Brings everything up to date (`refreshListings`, then `readResults`). Concurrent calls share one refresh. Store errors reject after the rest was applied. */
   refresh(): Promise<RunState> {
-    this.refreshing ??= this.doRefresh().finally(() => {
+    this.refreshing ??= (async () => {
+      await this.refreshListings();
+      return this.readResults();
+    })().finally(() => {
       this.refreshing = undefined;
     });
     return this.refreshing;
+  }
+
+  /**
+   * Everything but the result bodies: every listing, and the leases, node
+   * records, conflicts and failures that changed. Item states are then
+   * complete (a listed result means done); hashes and verdicts come with
+   * `readResults`, which for a large run is most of the requests.
+   */
+  refreshListings(): Promise<RunState> {
+    this.listing ??= this.doRefreshListings().finally(() => {
+      this.listing = undefined;
+    });
+    return this.listing;
+  }
+
+  /** Reads the result bodies listed but not read yet. */
+  async readResults(): Promise<RunState> {
+    try {
+      await this.results.readUnread();
+    } catch (error) {
+      this.lastRefreshFailed = true;
+      throw error;
+    }
+    return this.state();
   }
 
   /** Node and observer records only: one listing each plus the records that changed (heartbeats). */
@@ -169,7 +197,7 @@ export class RunReader {
     if (!this.knownItem(item)) return this.state();
     const k = this.keys;
     await settleAll([this.results.syncOne(item, k.result(item)), this.conflicts.sync(`${k.conflictsPrefix}${item}/`), this.failures.sync(k.failuresOf(item))]);
-    if (this.results.entries.get(item)?.value === undefined) await this.leases.syncOne(item, k.lease(item));
+    if (!this.hasResult(item)) await this.leases.syncOne(item, k.lease(item));
     return this.state();
   }
 
@@ -198,11 +226,11 @@ export class RunReader {
     };
   }
 
-  private async doRefresh(): Promise<RunState> {
+  private async doRefreshListings(): Promise<RunState> {
     try {
       if (!this.manifest) await this.readManifest();
       // Results first: a lease whose item has a result need not be read.
-      const first = await Promise.allSettled([this.results.sync(), this.conflicts.sync(), this.failures.sync(), this.nodes.sync(), this.observers.sync()]);
+      const first = await Promise.allSettled([this.results.sync(undefined, { read: false }), this.conflicts.sync(), this.failures.sync(), this.nodes.sync(), this.observers.sync()]);
       const leases = await Promise.allSettled([this.leases.sync()]);
       const failed = [...first, ...leases].find((outcome) => outcome.status === 'rejected');
       this.lastRefreshFailed = failed !== undefined;
@@ -232,6 +260,12 @@ export class RunReader {
       else if (error instanceof CorruptObjectError) this.manifestProblem = error.message;
       else throw error;
     }
+  }
+
+  /** Listed in results/ and not known to be corrupt (it may not be read yet). */
+  private hasResult(item: string): boolean {
+    const entry = this.results.entries.get(item);
+    return entry !== undefined && entry.problem === undefined;
   }
 
   /** Without a manifest any well-formed item id is accepted (nothing to check against). */

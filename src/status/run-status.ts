@@ -34,8 +34,12 @@ export interface RunStatus {
   /** Items per state; `total` is the manifest's item count. */
   items: Record<ItemState, number> & { total: number };
   progress: Progress;
-  /** Done items by hash verdict; an item with a conflict counts only as `conflict`. */
-  verdicts: { match: number; mismatch: number; unverified: number; conflict: number };
+  /**
+   * Items with a result by hash verdict; an item with a conflict counts only
+   * as `conflict`; `unread`: results listed whose body has not been read yet
+   * (a large run's first seconds).
+   */
+  verdicts: { match: number; mismatch: number; unverified: number; conflict: number; unread: number };
   continuity: { checked: number; breaks: ContinuityBreak[] };
   nodes: NodeStatus[];
   failed: FailedItem[];

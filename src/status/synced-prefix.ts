@@ -57,10 +57,11 @@ export class SyncedPrefix<T> {
 
   /**
    * Lists the prefix (or only `scope`, a narrower prefix such as one item's
-   * failures), reads what changed, drops what disappeared. Store errors
+   * failures), reads what changed (unless `read` is false: then it is only
+   * marked unread, for `readUnread`), drops what disappeared. Store errors
    * propagate after the rest was applied.
    */
-  async sync(scope = this.spec.prefix): Promise<void> {
+  async sync(scope = this.spec.prefix, options: { read?: boolean } = {}): Promise<void> {
     const listed = new Map<string, { info: ObjectInfo; seenAt: number }>();
     const foreign = new Set<string>();
     let startAfter: string | undefined;
@@ -94,11 +95,28 @@ export class SyncedPrefix<T> {
         this.problems.delete(info.key);
       }
       if (!changed && !this.unread.has(id)) continue;
-      if (this.spec.skipRead?.(id)) unread.add(id);
-      else toRead.push({ id, info, seenAt });
+      // Unread until its GET succeeds (readAll), so `complete` stays false meanwhile.
+      unread.add(id);
+      if (!this.spec.skipRead?.(id) && options.read !== false) toRead.push({ id, info, seenAt });
     }
     this.unread = unread;
     await this.readAll(toRead);
+  }
+
+  /** Reads the entries listed but not read yet (and not skipped). */
+  async readUnread(): Promise<void> {
+    const toRead: Array<{ id: string; info: ObjectInfo; seenAt: number }> = [];
+    for (const id of this.unread) {
+      const entry = this.entries.get(id);
+      if (!entry || this.spec.skipRead?.(id)) continue;
+      toRead.push({ id, info: { key: entry.key, etag: entry.etag, size: 0, lastModified: new Date(entry.lastModified) }, seenAt: entry.firstSeenAt });
+    }
+    await this.readAll(toRead);
+  }
+
+  /** Listed entries whose body has not been read (yet). */
+  get unreadCount(): number {
+    return this.unread.size;
   }
 
   /** Reads one entry now (a gossip event named it); absent objects are dropped. */
@@ -131,6 +149,7 @@ export class SyncedPrefix<T> {
         // The listing's version may be older than the one read; keep the read one.
         const sighting = got.etag === entry.etag ? entry : { key: info.key, etag: got.etag, lastModified: got.lastModified.getTime(), firstSeenAt: arrived };
         this.apply(id, sighting, got.body);
+        this.unread.delete(id);
       } catch (error) {
         if (error instanceof NotFoundError) {
           const entry = this.entries.get(id);

@@ -49,7 +49,7 @@ describe('status computation', () => {
     expect(s.complete).toBe(true);
     expect(s.items).toEqual({ pending: 1, working: 1, expired: 1, released: 1, done: 3, failed: 1, conflict: 1, total: 9 });
     expect(view.cells).toBe('.wxrddmfc');
-    expect(s.verdicts).toEqual({ match: 1, mismatch: 1, unverified: 1, conflict: 1 });
+    expect(s.verdicts).toEqual({ match: 1, mismatch: 1, unverified: 1, conflict: 1, unread: 0 });
     expect(s.mismatches).toEqual([{ item: items[6], endHash: hashOf(7000), expectedEndHash: 'f'.repeat(64), node: 'n1' }]);
     // 4 items with results (4,000 blocks) plus 400 replayed blocks of the working item; a dead node's progress does not count.
     expect(s.progress).toMatchObject({ blocksDone: 4400, blocksTotal: 9000, percentBlocks: 48.8, percentItems: 44.4, blocksPerSecond: 50 });
@@ -67,6 +67,23 @@ describe('status computation', () => {
     expect(n2).toMatchObject({ node: 'n2', state: 'dead', recordState: 'working', heartbeatAgeMs: 20_000, blocksPerSecond: 0 });
     expect(s.continuity).toEqual({ checked: 2, breaks: [] }); // 4-5 and 5-6 (7 has no result)
     expect(s.problems).toEqual([]);
+  });
+
+  it('knows every item state from the listings alone; hashes follow when the result bodies are read', async () => {
+    for (const item of items.slice(0, 4)) await run.done(item);
+    await run.lease(items[4]!, { state: 'released' });
+    const reader = new RunReader({ store, clock, run: 'r1' });
+    const now = { now: { monotonic: 0, wall: 0 } };
+    store.resetCounters();
+    let s = computeRunStatus(await reader.refreshListings(), now);
+    expect(s.items).toMatchObject({ done: 4, released: 1, pending: 4 });
+    expect(s.verdicts).toEqual({ match: 0, mismatch: 0, unverified: 0, conflict: 0, unread: 4 });
+    expect(s.complete).toBe(false);
+    // The manifest and the released lease; no result body, no lease of a done item.
+    expect(store.counters.get).toBe(2);
+    s = computeRunStatus(await reader.readResults(), now);
+    expect(s.verdicts).toMatchObject({ unverified: 4, unread: 0 });
+    expect(s.complete).toBe(true);
   });
 
   it('finds a chain-continuity break where an end hash differs from the next start hash', async () => {

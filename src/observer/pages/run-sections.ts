@@ -26,7 +26,7 @@ function summary(s: RunStatus): SafeHtml {
 <span><b data-field="percentBlocks">${p.percentBlocks}</b> % of blocks · ${p.percentItems} % of items · ${p.blocksPerSecond} blocks/s · ETA ${formatDuration(p.etaSeconds)}</span></div>
 <table class="counts"><tr>${ITEM_STATES.map((state) => html`<th><i class="sw ${state}"></i>${state}</th>`)}<th>total</th></tr>
 <tr>${ITEM_STATES.map((state) => html`<td data-state="${state}">${s.items[state]}</td>`)}<td>${s.items.total}</td></tr></table>
-<p class="verdicts">hashes: <b>${s.verdicts.match}</b> match · <b class="${s.verdicts.mismatch ? 'bad' : ''}">${s.verdicts.mismatch}</b> mismatch · <b>${s.verdicts.unverified}</b> unverified · <b class="${s.verdicts.conflict ? 'bad' : ''}">${s.verdicts.conflict}</b> conflict · continuity: ${s.continuity.checked} checked, <b class="${s.continuity.breaks.length ? 'bad' : ''}">${s.continuity.breaks.length}</b> breaks</p>`;
+<p class="verdicts">hashes: <b>${s.verdicts.match}</b> match · <b class="${s.verdicts.mismatch ? 'bad' : ''}">${s.verdicts.mismatch}</b> mismatch · <b>${s.verdicts.unverified}</b> unverified · <b class="${s.verdicts.conflict ? 'bad' : ''}">${s.verdicts.conflict}</b> conflict${s.verdicts.unread ? html` · <span class="warn">${s.verdicts.unread} being read</span>` : ''} · continuity: ${s.continuity.checked} checked, <b class="${s.continuity.breaks.length ? 'bad' : ''}">${s.continuity.breaks.length}</b> breaks</p>`;
 }
 
 function itemLink(run: string, item: string): SafeHtml {
