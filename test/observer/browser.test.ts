@@ -67,7 +67,8 @@ describe('the observer in a browser', () => {
     const response = await page.goto(`${observer.url}/runs/r1`);
     expect(response?.headers()['content-security-policy']).toMatch(/script-src 'self'/);
     await page.locator('#live', { hasText: /^live$/ }).waitFor();
-    expect(await page.textContent('td[data-state="done"]')).toBe('100');
+    // The page may come before the observer's first listing: it fills in from the stream.
+    await page.locator('td[data-state="done"]', { hasText: /^100$/ }).waitFor({ timeout: 60_000 });
     expect(await page.textContent('td[data-state="working"]')).toBe('1');
     expect((await pageState(page)).cells.slice(99, 103)).toBe('dwf.');
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReceivedMessage } from '../../src/gossip/gossip.js';
 import { ObserverServer } from '../../src/observer/http/server.js';
 import { Observer } from '../../src/observer/observer.js';
+import { loadingPage } from '../../src/observer/pages/run-pages.js';
 import type { ItemDetail, RunStatus } from '../../src/status/index.js';
 import { createMemoryStore, type MemoryStore } from '../../src/store/memory.js';
 import { systemClock } from '../../src/time/system-clock.js';
@@ -113,6 +114,11 @@ describe('observer HTTP server', () => {
     expect(JSON.parse(diff.data)).toEqual({ changes: [[5, 'd']] });
     expect(JSON.parse((await client.next((e) => e.event === 'gossip')).data)).toMatchObject({ event: 'done', item: items[5] });
     await client.close();
+  });
+
+  it('a page served before the first listing has the sections the live stream fills in', () => {
+    const page = loadingPage('r1');
+    for (const id of ['summary', 'trouble', 'nodes', 'grid', 'event-log']) expect(page).toContain(`id="${id}"`);
   });
 
   it('exposes Prometheus metrics with escaped labels', async () => {

@@ -25,14 +25,14 @@ export function runListPage(runs: readonly RunListEntry[]): string {
 
 export function overviewPage(view: RunView): string {
   const s = renderSections(view.status);
-  const body = html`${section('summary', s.summary)}${section('trouble', s.trouble)}${section('nodes', s.nodes)}${grid(view)}
+  const body = html`${section('summary', s.summary)}${section('trouble', s.trouble)}${section('nodes', s.nodes)}${grid(view.status.run, view.cells)}
 <section id="events"><h2>Heard on gossip</h2><ol id="event-log"></ol></section>`;
   return page({ title: view.status.run, run: view.status.run, live: 'overview', body });
 }
 
 export function gridPage(view: RunView): string {
   const s = renderSections(view.status);
-  return page({ title: `${view.status.run} grid`, run: view.status.run, live: 'grid', body: html`${section('summary', s.summary)}${grid(view)}` });
+  return page({ title: `${view.status.run} grid`, run: view.status.run, live: 'grid', body: html`${section('summary', s.summary)}${grid(view.status.run, view.cells)}` });
 }
 
 export function nodesPage(view: RunView): string {
@@ -40,8 +40,12 @@ export function nodesPage(view: RunView): string {
   return page({ title: `${view.status.run} nodes`, run: view.status.run, live: 'nodes', body: section('nodes', s.nodes) });
 }
 
+/** Before the first listing is done: the overview's sections, empty; the live stream fills them in. */
 export function loadingPage(run: string): string {
-  return page({ title: run, run, live: 'overview', body: html`<h1>${run}</h1><p class="warn">Reading the run from the store… this page fills in by itself.</p>` });
+  const waiting = html`<p class="warn">Reading the run from the store… this page fills in by itself.</p>`;
+  const body = html`${section('summary', html`<h1>${run}</h1>${waiting}`)}${section('trouble', html``)}${section('nodes', html``)}${grid(run, '')}
+<section id="events"><h2>Heard on gossip</h2><ol id="event-log"></ol></section>`;
+  return page({ title: run, run, live: 'overview', body });
 }
 
 const LEGEND: Array<[keyof typeof CELL_CODES, string]> = [
@@ -50,9 +54,9 @@ const LEGEND: Array<[keyof typeof CELL_CODES, string]> = [
 ];
 
 /** A canvas, one cell per item (usable with 100,000 items); the script draws it from data-cells and keeps it live. */
-function grid(view: RunView): SafeHtml {
-  return html`<section id="grid-section"><h2>Items (${view.cells.length})</h2>
+function grid(run: string, cells: string): SafeHtml {
+  return html`<section id="grid-section"><h2>Items (${cells.length})</h2>
 <p class="legend">${LEGEND.map(([state, label]) => html`<span><i class="sw ${state}"></i>${label}</span>`)}</p>
-<canvas id="grid" data-run="${view.status.run}" data-cells="${view.cells}" width="1200" height="40">Item grid (needs a browser with canvas; the JSON is at /api/runs/${view.status.run}/grid).</canvas>
+<canvas id="grid" data-run="${run}" data-cells="${cells}" width="1200" height="40">Item grid (needs a browser with canvas; the JSON is at /api/runs/${run}/grid).</canvas>
 <p id="grid-hover" class="hover">Hover over a cell to see its item; click to open it.</p></section>`;
 }
