@@ -4,6 +4,7 @@ import type { MemberRecord } from '../gossip/membership.js';
 import type { EventUpdate, ItemProgress } from '../gossip/messages.js';
 import type { NodeContext } from './node-context.js';
 import type { NodeState } from './node-record.js';
+import type { WorkView } from './work-view.js';
 
 /** The slice of gossip a node uses. */
 export type GossipPart = Gossip;
@@ -65,6 +66,15 @@ export class NodeGossip {
     this.lastState = state;
     this.lastProgressAt = now;
     this.gossip.publishProgress({ state, items: items.map((i) => ({ ...i, blocksPerSecond: Math.round(i.blocksPerSecond) })) });
+  }
+
+  /** Every item `view` does not know as finished was announced done by a peer: a listing would confirm the run is complete. */
+  allAnnouncedDone(view: WorkView): boolean {
+    for (const item of view.order) {
+      const k = view.get(item.id);
+      if (k?.state !== 'done' && k?.state !== 'failed' && this.hints.finishedHash(item.id) === undefined) return false;
+    }
+    return true;
   }
 
   /** Members: the peers' live records and this node itself. */

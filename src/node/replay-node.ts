@@ -20,6 +20,7 @@ import { scanRun } from './scan-run.js';
 import { Scheduler, type Claimed } from './scheduler.js';
 import { resolveNodeSettings, type NodeSettings } from './settings.js';
 import { StoreClock } from './store-clock.js';
+import { recordOutcome } from './item-outcome.js';
 import { ItemWork, type ItemOutcome } from './work-item.js';
 import { WorkView } from './work-view.js';
 
@@ -203,7 +204,7 @@ export class ReplayNode {
         const sinceScan = clock.monotonic() - this.lastScanAt;
         // A collision asks for a rescan at once (a few list requests); anything else waits its period.
         const due = sinceScan >= settings.idleScanMs || (this.scheduler.wantsScan && sinceScan >= 50)
-          || (settings.exitWhenDone && this.gossipSaysAllDone() && sinceScan >= 1_000);
+          || (settings.exitWhenDone && this.gossip?.allAnnouncedDone(this.view) === true && sinceScan >= 1_000);
         if (!due) return;
         await this.scan();
         claimed = await this.scheduler.claimNext(this.halt.signal);
@@ -217,16 +218,6 @@ export class ReplayNode {
     }
   }
 
-  /** Every item we do not know as finished was announced done by a peer: a listing would confirm the run is complete. */
-  private gossipSaysAllDone(): boolean {
-    const hints = this.gossip?.hints;
-    if (!hints) return false;
-    for (const item of this.ctx.items) {
-      const k = this.view.get(item.id);
-      if (k?.state !== 'done' && k?.state !== 'failed' && hints.finishedHash(item.id) === undefined) return false;
-    }
-    return true;
-  }
 
   private async scan(): Promise<void> {
     const { ctx } = this;
@@ -263,36 +254,7 @@ export class ReplayNode {
   }
 
   private afterItem(id: string, epoch: number, outcome: ItemOutcome): void {
-    const log = this.ctx.logger;
-    switch (outcome.kind) {
-      case 'done': {
-        this.view.markDone(id);
-        const { publish, result, replicaConflicts } = outcome;
-        if (publish.kind === 'written') this.counts.done++;
-        if (publish.kind === 'confirmed') this.counts.confirmed++;
-        const conflict = publish.kind === 'conflict' || replicaConflicts.length > 0;
-        if (conflict) this.counts.conflicts++;
-        log.info({ item: id, endHash: result.endHash, verdict: result.verdict, outcome: publish.kind, replicaConflicts }, `finished ${id}`);
-        this.gossip?.event({ event: conflict ? 'conflict' : 'done', item: id, epoch, hash: result.endHash });
-        break;
-      }
-      case 'already-done':
-        this.view.markDone(id);
-        this.gossip?.event({ event: 'done', item: id, epoch });
-        break;
-      case 'failed':
-        this.counts.failed++;
-        if (outcome.final) this.view.markFailed(id);
-        else this.scheduler.failedHere(id);
-        this.gossip?.event({ event: outcome.final ? 'failed' : 'released', item: id, epoch, reason: outcome.reason });
-        break;
-      case 'lost':
-        this.gossip?.event({ event: 'renewed-lost', item: id, epoch, reason: outcome.reason });
-        break;
-      case 'stopped':
-        this.gossip?.event({ event: 'released', item: id, epoch, reason: 'stopping' });
-        break;
-    }
+    recordOutcome({ view: this.view, scheduler: this.scheduler, counts: this.counts, gossip: this.gossip, logger: this.ctx.logger }, id, epoch, outcome);
   }
 
   private onProgress(id: string, progress: RunnerProgress): void {

@@ -1,0 +1,52 @@
+import type { Logger } from '../util/logger.js';
+import type { NodeGossip } from './node-gossip.js';
+import type { NodeCounts } from './node-record.js';
+import type { Scheduler } from './scheduler.js';
+import type { ItemOutcome } from './work-item.js';
+import type { WorkView } from './work-view.js';
+
+export interface OutcomeSinks {
+  view: WorkView;
+  scheduler: Scheduler;
+  counts: NodeCounts;
+  gossip: NodeGossip | undefined;
+  logger: Logger;
+}
+
+/**
+ * What a finished piece of work changes on this node: its view of the run,
+ * its counts (shown in its node record), the scheduler's memory of local
+ * failures, and the gossip event that tells the others at once.
+ */
+export function recordOutcome(sinks: OutcomeSinks, id: string, epoch: number, outcome: ItemOutcome): void {
+  const { view, scheduler, counts, gossip, logger } = sinks;
+  switch (outcome.kind) {
+    case 'done': {
+      view.markDone(id);
+      const { publish, result, replicaConflicts } = outcome;
+      if (publish.kind === 'written') counts.done++;
+      if (publish.kind === 'confirmed') counts.confirmed++;
+      const conflict = publish.kind === 'conflict' || replicaConflicts.length > 0;
+      if (conflict) counts.conflicts++;
+      logger.info({ item: id, endHash: result.endHash, verdict: result.verdict, outcome: publish.kind, replicaConflicts }, `finished ${id}`);
+      gossip?.event({ event: conflict ? 'conflict' : 'done', item: id, epoch, hash: result.endHash });
+      return;
+    }
+    case 'already-done':
+      view.markDone(id);
+      gossip?.event({ event: 'done', item: id, epoch });
+      return;
+    case 'failed':
+      counts.failed++;
+      if (outcome.final) view.markFailed(id);
+      else scheduler.failedHere(id);
+      gossip?.event({ event: outcome.final ? 'failed' : 'released', item: id, epoch, reason: outcome.reason });
+      return;
+    case 'lost':
+      gossip?.event({ event: 'renewed-lost', item: id, epoch, reason: outcome.reason });
+      return;
+    case 'stopped':
+      gossip?.event({ event: 'released', item: id, epoch, reason: 'stopping' });
+      return;
+  }
+}
