@@ -5,10 +5,14 @@ import type { Scheduler } from './scheduler.js';
 import type { ItemOutcome } from './work-item.js';
 import type { WorkView } from './work-view.js';
 
+const MAX_RELEASED = 32;
+
 export interface OutcomeSinks {
   view: WorkView;
   scheduler: Scheduler;
   counts: NodeCounts;
+  /** Items given back unfinished, most recent last (the node record's `released`). */
+  released: string[];
   gossip: NodeGossip | undefined;
   logger: Logger;
 }
@@ -20,6 +24,10 @@ export interface OutcomeSinks {
  */
 export function recordOutcome(sinks: OutcomeSinks, id: string, epoch: number, outcome: ItemOutcome): void {
   const { view, scheduler, counts, gossip, logger } = sinks;
+  const gaveBack = (): void => {
+    sinks.released.push(id);
+    if (sinks.released.length > MAX_RELEASED) sinks.released.shift();
+  };
   switch (outcome.kind) {
     case 'done': {
       view.markDone(id);
@@ -39,13 +47,17 @@ export function recordOutcome(sinks: OutcomeSinks, id: string, epoch: number, ou
     case 'failed':
       counts.failed++;
       if (outcome.final) view.markFailed(id);
-      else scheduler.failedHere(id);
+      else {
+        scheduler.failedHere(id);
+        gaveBack();
+      }
       gossip?.event({ event: outcome.final ? 'failed' : 'released', item: id, epoch, reason: outcome.reason });
       return;
     case 'lost':
       gossip?.event({ event: 'renewed-lost', item: id, epoch, reason: outcome.reason });
       return;
     case 'stopped':
+      gaveBack();
       gossip?.event({ event: 'released', item: id, epoch, reason: 'stopping' });
       return;
   }

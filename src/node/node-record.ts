@@ -59,6 +59,12 @@ export interface NodeRecord {
   addrs?: string[];
   /** Why it stopped: `signal SIGTERM`, `drained`, `run complete`, an error. */
   reason?: string;
+  /**
+   * Items this node gave back unfinished (a failed attempt, a stop), most
+   * recent last, at most 32: peers that see one leave `items` read its lease
+   * at once, since it is claimable; items that left `items` finished need no read.
+   */
+  released?: string[];
 }
 
 export const encodeNodeRecord = (record: NodeRecord): string => encodeJson(record);
@@ -77,5 +83,6 @@ export function decodeNodeRecord(key: string, body: Uint8Array | string): NodeRe
   if (!(typeof r.staleAfterMs === 'number' && r.staleAfterMs > 0)) bad('staleAfterMs');
   if (r.peerId !== undefined && typeof r.peerId !== 'string') bad('peerId');
   if (r.addrs !== undefined && (!Array.isArray(r.addrs) || r.addrs.some((a) => typeof a !== 'string'))) bad('addrs');
+  if (r.released !== undefined && (!Array.isArray(r.released) || r.released.some((a) => typeof a !== 'string'))) bad('released');
   return r;
 }

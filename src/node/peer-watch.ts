@@ -64,7 +64,8 @@ export class PeerWatch {
       saysGone: (r) => r.state === 'stopped',
       onChange: (_name, before, after) => {
         const now = new Set(after.items.map((i) => i.item));
-        for (const i of before?.items ?? []) if (!now.has(i.item)) this.dropped.add(i.item);
+        const released = new Set(after.released ?? []);
+        for (const i of before?.items ?? []) if (!now.has(i.item) && released.has(i.item)) this.dropped.add(i.item);
       },
     });
     this.observers = new WatchedRecords<ObserverRecord>({
@@ -107,9 +108,9 @@ export class PeerWatch {
   }
 
   /**
-   * Items that a peer's newer record no longer lists (released when it
-   * stopped or failed, or finished) since the last call: worth one read each,
-   * since a released lease is claimable at once.
+   * Items that a peer's newer record no longer lists and names as released
+   * (it stopped, or its attempt failed) since the last call: worth one read
+   * each, since a released lease is claimable at once.
    */
   takeDropped(): string[] {
     const items = [...this.dropped];

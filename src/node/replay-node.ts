@@ -82,6 +82,7 @@ export class ReplayNode {
   private readonly wake: Wakeup;
   private readonly active = new Map<string, Active>();
   private readonly counts: NodeCounts = { done: 0, confirmed: 0, conflicts: 0, failed: 0 };
+  private readonly released: string[] = [];
   private readonly halt = new AbortController();
   private state: NodeState = 'initializing';
   private draining = false;
@@ -254,7 +255,7 @@ export class ReplayNode {
   }
 
   private afterItem(id: string, epoch: number, outcome: ItemOutcome): void {
-    recordOutcome({ view: this.view, scheduler: this.scheduler, counts: this.counts, gossip: this.gossip, logger: this.ctx.logger }, id, epoch, outcome);
+    recordOutcome({ view: this.view, scheduler: this.scheduler, counts: this.counts, released: this.released, gossip: this.gossip, logger: this.ctx.logger }, id, epoch, outcome);
   }
 
   private onProgress(id: string, progress: RunnerProgress): void {
@@ -309,6 +310,7 @@ export class ReplayNode {
       concurrency: settings.concurrency, startedAt: this.startedAt,
       heartbeatMs: settings.heartbeatMs, staleAfterMs: settings.staleAfterMs,
       counts: { ...this.counts },
+      ...(this.released.length > 0 ? { released: [...this.released] } : {}),
       ...(this.gossip ? { peerId: this.gossip.peerId, addrs: this.gossip.addresses() } : {}),
       ...(this.stopReason ? { reason: this.stopReason } : {}),
     };
