@@ -12,7 +12,7 @@
  * it is SIGKILLed, and the time to the take-over is measured (target <= TTL + 2 s).
  *
  * Env: BENCH_NODES (default "1,2,4,8,16"), BENCH_ITEMS (2000), BENCH_TTL_MS
- * (5000), BENCH_GOSSIP=off|on|both (off; both: each size without, then with
+ * (10000), BENCH_GOSSIP=off|on|both (off; both: each size without, then with
  * gossip, for the store requests gossip saves), BENCH_STORE=s3|file (s3: a
  * throwaway Ceph RGW unless REPLAY_S3_ENDPOINT is set).
  */
@@ -29,7 +29,7 @@ import { openBenchStores, type BenchTarget } from './support/bench-s3.js';
 
 const sizes = (process.env.BENCH_NODES ?? '1,2,4,8,16').split(',').map(Number);
 const items = Number(process.env.BENCH_ITEMS ?? 2000);
-const ttlMs = Number(process.env.BENCH_TTL_MS ?? 5000);
+const ttlMs = Number(process.env.BENCH_TTL_MS ?? 10_000);
 const gossipModes: boolean[] = ({ off: [false], on: [true], both: [false, true] } as Record<string, boolean[]>)[process.env.BENCH_GOSSIP ?? 'off'] ?? [];
 if (gossipModes.length === 0) throw new Error('BENCH_GOSSIP must be off, on or both');
 const nodeArgs = (gossip: boolean): string[] =>
@@ -37,7 +37,8 @@ const nodeArgs = (gossip: boolean): string[] =>
 
 interface Totals {
   requests: { total: number; put: number; get: number; head: number; list: number; conditionalFailures: number };
-  scheduler: { claims: number; failedWrites: number; leaseReads: number };
+  scheduler: { claims: number; failedWrites: number; leaseReads: number; readsFor: { released: number; expiry: number; changed: number } };
+  recordReads: { nodes: number; observers: number };
 }
 
 async function publish(store: Store, run: string, count: number, ttl: number): Promise<void> {
@@ -91,6 +92,10 @@ async function throughput(target: BenchTarget, n: number, gossip: boolean) {
     requestsPerItem: sum((t) => t.requests.total) / items,
     putsPerItem: sum((t) => t.requests.put) / items,
     getsPerItem: sum((t) => t.requests.get + t.requests.head) / items,
+    leaseReadsPerItem: sum((t) => t.scheduler.leaseReads) / items,
+    headsPerItem: sum((t) => t.requests.head) / items,
+    recordReadsPerItem: sum((t) => t.recordReads.nodes) / items,
+    readsFor: ['released', 'expiry', 'changed'].map((k) => sum((t) => t.scheduler.readsFor[k as 'released']) / items),
     listsPerItem: sum((t) => t.requests.list) / items,
     gapP50: quantile(gaps, 0.5),
     gapP99: quantile(gaps, 0.99),
@@ -126,6 +131,7 @@ async function main(): Promise<void> {
       rows.push([
         String(n), gossip ? 'on' : 'off', t.itemsPerSecond.toFixed(0), t.wastePerClaim.toFixed(3), t.requestsPerItem.toFixed(2),
         `${t.putsPerItem.toFixed(2)} / ${t.getsPerItem.toFixed(2)} / ${t.listsPerItem.toFixed(2)}`,
+        `${t.leaseReadsPerItem.toFixed(2)} (${t.readsFor.map((x) => x.toFixed(2)).join(' / ')}) / ${t.recordReadsPerItem.toFixed(2)} / ${t.headsPerItem.toFixed(2)}`,
         t.gapP50.toFixed(0), t.gapP99.toFixed(0), Number.isNaN(f) ? '-' : f.toFixed(1),
       ]);
       process.stderr.write(`# ${n} nodes, gossip ${gossip ? 'on' : 'off'} done\n`);
@@ -133,7 +139,7 @@ async function main(): Promise<void> {
   } finally {
     await stores.close();
   }
-  const header = ['nodes', 'gossip', 'items/s', 'wasted writes/claim', 'requests/item', 'put / get+head / list per item', 'idle gap p50 ms', 'idle gap p99 ms', 'failover s'];
+  const header = ['nodes', 'gossip', 'items/s', 'wasted writes/claim', 'requests/item', 'put / get+head / list per item', 'of which lease reads (released / expiry / changed) / node records / heads', 'idle gap p50 ms', 'idle gap p99 ms', 'failover s'];
   process.stdout.write(`bench:lease on ${description}: ${items} zero-work items, lease TTL ${ttlMs} ms\n`);
   process.stdout.write(`machine: ${hostname()}, ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n\n`);
   process.stdout.write(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|\n`);

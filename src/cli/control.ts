@@ -32,7 +32,7 @@ export function controlCommands(): Command[] {
       .summary(SUMMARIES[action])
       .description(
         `${SUMMARIES[action][0]!.toUpperCase()}${SUMMARIES[action].slice(1)}, for one node or all of a run. Writes ` +
-          'runs/<run>/control/<node|all>.json; nodes see it within a few seconds (their control poll). No central server.',
+          'runs/<run>/control/<node|all>.json; nodes see it at their next control poll (once per heartbeat, a third of the lease TTL). No central server.',
       )
       .requiredOption('--store <url>', 'the shared store')
       .requiredOption('--run <run>', 'the run')

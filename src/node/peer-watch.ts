@@ -83,6 +83,11 @@ export class PeerWatch {
     await Promise.all([this.nodes.refresh(options.details), this.observers.refresh(true)]);
   }
 
+  /** Record GETs so far: node records and observer presence. */
+  get recordReads(): { nodes: number; observers: number } {
+    return { nodes: this.nodes.reads, observers: this.observers.reads };
+  }
+
   /** Every watched peer (not this node), with the last record read. */
   summaries(): PeerSummary[] {
     return this.nodes.all().map((e) => ({ node: e.name, gone: e.gone, ...(e.record ? { record: e.record } : {}) }));

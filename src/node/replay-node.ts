@@ -51,6 +51,9 @@ export interface NodeExit {
   detail?: string;
 }
 
+/** The shortest gap between two rescans asked for by collisions (bounds listing traffic under contention). */
+const COLLISION_RESCAN_MS = 50;
+
 interface Active {
   work: ItemWork;
   startedAt: string;
@@ -127,8 +130,8 @@ export class ReplayNode {
     return this.state;
   }
 
-  get stats(): { counts: NodeCounts; scheduler: Scheduler['stats']; view: ReturnType<WorkView['counts']> } {
-    return { counts: { ...this.counts }, scheduler: { ...this.scheduler.stats }, view: this.view.counts() };
+  get stats(): { counts: NodeCounts; scheduler: Scheduler['stats']; view: ReturnType<WorkView['counts']>; recordReads: PeerWatch['recordReads'] } {
+    return { counts: { ...this.counts }, scheduler: { ...this.scheduler.stats }, view: this.view.counts(), recordReads: this.peers.recordReads };
   }
 
   /** Someone unknown tried to connect over gossip: a new member, perhaps; look at node records now. */
@@ -189,7 +192,8 @@ export class ReplayNode {
       }
       this.updateState();
       const now = clock.monotonic();
-      const untilScan = this.lastScanAt + settings.idleScanMs - now;
+      // A collision's rescan is due 50 ms after the last scan, not a whole idle period later.
+      const untilScan = this.lastScanAt + (this.scheduler.wantsScan ? COLLISION_RESCAN_MS : settings.idleScanMs) - now;
       const untilCheck = (this.scheduler.nextCheckAt() ?? Infinity) - now;
       await this.wake.wait(Math.max(0, Math.min(untilScan, untilCheck, settings.idleScanMs)));
     }
@@ -200,11 +204,12 @@ export class ReplayNode {
     const { settings, clock } = this.ctx;
     while (this.active.size < settings.concurrency && !this.halt.signal.aborted && !this.control.current.paused && !this.draining) {
       let claimed = await this.scheduler.claimNext(this.halt.signal);
-      this.starved = !claimed;
+      // Starved: nothing known to claim (not merely a collision waiting for its rescan).
+      this.starved = !claimed && !this.scheduler.wantsScan;
       if (!claimed) {
         const sinceScan = clock.monotonic() - this.lastScanAt;
         // A collision asks for a rescan at once (a few list requests); anything else waits its period.
-        const due = sinceScan >= settings.idleScanMs || (this.scheduler.wantsScan && sinceScan >= 50)
+        const due = sinceScan >= settings.idleScanMs || (this.scheduler.wantsScan && sinceScan >= COLLISION_RESCAN_MS)
           || (settings.exitWhenDone && this.gossip?.allAnnouncedDone(this.view) === true && sinceScan >= 1_000);
         if (!due) return;
         await this.scan();

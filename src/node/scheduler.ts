@@ -28,6 +28,8 @@ export interface SchedulerStats {
   /** Conditional writes that lost (the benchmark's "waste"). */
   failedWrites: number;
   leaseReads: number;
+  /** Why leases were read: a release heard of, a possibly expired lease, a changed one. */
+  readsFor: { released: number; expiry: number; changed: number };
 }
 
 interface Candidate {
@@ -36,11 +38,14 @@ interface Candidate {
   index?: number;
   /** Read the lease first (it exists, or may have changed); otherwise try create-if-absent. */
   read: boolean;
+  why?: keyof SchedulerStats['readsFor'];
   known?: LeaseSnapshot;
 }
 
 /** Lost creates in a row after which the view is too stale to trust: rescan before trying more. */
 const STALE_VIEW_LOSSES = 3;
+/** Leases that may have expired, read one by one up to this many; more mean the listing is old: rescan. */
+const EXPIRY_READS_BEFORE_RESCAN = 4;
 /** Store-clock stamps have one-second resolution. */
 const STORE_CLOCK_MARGIN_MS = 1_000;
 
@@ -60,7 +65,7 @@ const STORE_CLOCK_MARGIN_MS = 1_000;
  * replicas of an interval this node already holds or held are skipped.
  */
 export class Scheduler {
-  readonly stats: SchedulerStats = { claims: 0, failedWrites: 0, leaseReads: 0 };
+  readonly stats: SchedulerStats = { claims: 0, failedWrites: 0, leaseReads: 0, readsFor: { released: 0, expiry: 0, changed: 0 } };
   /** Leases found held: not worth reading again before this monotonic time, unless their ETag changes. */
   private readonly notBefore = new Map<string, { at: number; etag: string | undefined }>();
   /** `<start>-<end>` of every interval this node has held (a node replays one replica of each at most). */
@@ -68,19 +73,23 @@ export class Scheduler {
   private readonly failedLocally = new Set<string>();
   private lostCreates = 0;
   private jumpPending = false;
+  private rescanForExpiry = false;
+  private lastScanAt = -Infinity;
   /** Where this node walks the free items from (block order); set at random, moved on every collision. */
   private cursor: number | undefined;
   private released: string[] = [];
 
   constructor(private readonly deps: SchedulerDeps) {}
 
-  /** True when a collision (or lost races) says our listing is out of date: rescan before claiming on. */
+  /** True when a collision, lost races or many quiet leases say our listing is out of date: rescan before claiming on. */
   get wantsScan(): boolean {
-    return this.jumpPending || this.lostCreates >= STALE_VIEW_LOSSES;
+    return this.jumpPending || this.rescanForExpiry || this.lostCreates >= STALE_VIEW_LOSSES;
   }
 
   /** A fresh listing is in the view: move the cursor if a collision asked for it. */
   scanned(): void {
+    this.lastScanAt = this.deps.ctx.clock.monotonic();
+    this.rescanForExpiry = false;
     this.lostCreates = 0;
     if (this.jumpPending) this.jump();
     this.jumpPending = false;
@@ -120,20 +129,28 @@ export class Scheduler {
     const released = [...this.released, ...(hints?.takeReleased() ?? [])];
     this.released = [];
     for (const id of released) {
-      const c = offer(view.byId.get(id), { read: true });
+      const c = offer(view.byId.get(id), { read: true, why: 'released' });
       if (c) yield c;
     }
 
     const suspects = peers.suspectItems();
     const ttl = this.deps.ctx.manifest.defaults.leaseTtlMs;
+    const mayBeExpired: ManifestItem[] = [];
     for (const [item, k] of view.leased()) {
       const quietFor = this.deps.ctx.judge.observe(this.leaseKey(item.id), k.etag);
       const storeAge = this.deps.ctx.storeClock.ageOf(k.lastModified);
-      const mayBeExpired = suspects.has(item.id) || quietFor > ttl || storeAge > ttl + STORE_CLOCK_MARGIN_MS;
-      if (mayBeExpired && this.due(item.id, k.etag)) {
-        const c = offer(item, { read: true });
-        if (c) yield c;
-      }
+      if ((suspects.has(item.id) || quietFor > ttl || storeAge > ttl + STORE_CLOCK_MARGIN_MS) && this.due(item.id, k.etag)) mayBeExpired.push(item);
+    }
+    // Most leases that look quiet in an old listing are of items finished since (a done lease never
+    // changes again): past a few, one rescan (a listing per thousand items) beats a GET each.
+    const sinceScan = this.deps.ctx.clock.monotonic() - this.lastScanAt;
+    if (mayBeExpired.length > EXPIRY_READS_BEFORE_RESCAN && sinceScan > ttl / 2) {
+      this.rescanForExpiry = true;
+      return;
+    }
+    for (const item of mayBeExpired) {
+      const c = offer(item, { read: true, why: 'expiry' });
+      if (c) yield c;
     }
 
     this.cursor ??= Math.floor(this.deps.ctx.ids.random() * view.order.length);
@@ -155,7 +172,7 @@ export class Scheduler {
       const holder = read?.record?.holder;
       if (holder !== undefined && read?.record?.state === 'held' && peers.liveHolderOf(item.id, holder)) continue;
       if (!this.due(item.id, k.etag)) continue;
-      const c = offer(item, { read: true });
+      const c = offer(item, { read: true, why: 'changed' });
       if (c) yield c;
     }
   }
@@ -202,6 +219,7 @@ export class Scheduler {
     let known = candidate.known;
     if (candidate.read) {
       this.stats.leaseReads++;
+      if (candidate.why) this.stats.readsFor[candidate.why]++;
       known = await readLease(ctx.lease, id);
       if (known) ctx.storeClock.observe(known.storeDate);
       view.noteLease(id, known);

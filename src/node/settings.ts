@@ -20,7 +20,7 @@ export interface NodeSettings {
    * (gossip tells of releases at once).
    */
   idleScanMs: number;
-  /** How often control/ is listed for pause, resume and drain. Default min(5 s, heartbeatMs). */
+  /** How often control/ is listed for pause, resume and drain. Default heartbeatMs (TTL/3): one listing per heartbeat, like the peer watch. */
   controlPollMs: number;
   /** Gossip progress at most this often. Default 1 s. */
   progressEveryMs: number;
@@ -37,7 +37,7 @@ export function defaultNodeSettings(leaseTtlMs: number, gossip: boolean): NodeSe
     staleAfterMs: leaseTtlMs,
     peerWatchMs: heartbeatMs,
     idleScanMs: gossip ? leaseTtlMs : Math.round(leaseTtlMs / 2),
-    controlPollMs: Math.min(5_000, heartbeatMs),
+    controlPollMs: heartbeatMs,
     progressEveryMs: 1_000,
     stopTimeoutMs: 10_000,
   };

@@ -32,9 +32,13 @@ export interface Watched<T> {
   key: string;
   etag: string;
   lastModified: Date;
-  /** The last record read, and the ETag it was read at. */
+  /** Size in the last listing. */
+  size: number;
+  /** The last record read, the ETag and size it was read at, and when (monotonic). */
   record?: T;
   recordEtag?: string;
+  recordSize?: number;
+  readAt?: number;
   problem?: string;
 }
 
@@ -53,6 +57,8 @@ const NAME = /^([A-Za-z0-9][A-Za-z0-9._-]{0,127})\.json$/;
  */
 export class WatchedRecords<T> {
   private readonly entries = new Map<string, Watched<T>>();
+  /** GETs made so far (for the node's totals). */
+  reads = 0;
 
   constructor(private readonly ctx: WatchedRecordsContext<T>) {}
 
@@ -67,16 +73,28 @@ export class WatchedRecords<T> {
       listed.add(name);
       ctx.judge.observe(info.key, info.etag, seenAt);
       const entry = this.entries.get(name);
-      if (entry) Object.assign(entry, { etag: info.etag, lastModified: info.lastModified });
-      else this.entries.set(name, { name, key: info.key, etag: info.etag, lastModified: info.lastModified });
+      if (entry) Object.assign(entry, { etag: info.etag, lastModified: info.lastModified, size: info.size });
+      else this.entries.set(name, { name, key: info.key, etag: info.etag, lastModified: info.lastModified, size: info.size });
     }
     for (const [name, entry] of this.entries) {
       if (listed.has(name)) continue;
       this.entries.delete(name);
       ctx.judge.forget(entry.key);
     }
-    const toRead = [...this.entries.values()].filter((e) => e.recordEtag !== e.etag && (readChanged || e.recordEtag === undefined || this.isGone(e)));
+    const toRead = [...this.entries.values()].filter((e) => e.recordEtag !== e.etag && (e.recordEtag === undefined || this.isGone(e) || (readChanged && this.worthReading(e))));
     await mapLimit(toRead, 8, (entry) => this.read(entry));
+  }
+
+  /**
+   * A heartbeat rewrites a record with the same fields, so its size stays
+   * the same; a change of state, items or released items changes the size
+   * (item ids have one length, but a stop empties `items` and adds a
+   * reason, a release grows `released`). Changed records of the same size
+   * are read only once per stale-after period, as a safety net.
+   */
+  private worthReading(entry: Watched<T>): boolean {
+    if (entry.recordSize !== entry.size) return true;
+    return this.ctx.clock.monotonic() - (entry.readAt ?? -Infinity) > this.ctx.staleAfterOf(entry.record);
   }
 
   all(): Array<Watched<T> & { gone: boolean }> {
@@ -96,18 +114,19 @@ export class WatchedRecords<T> {
   }
 
   private async read(entry: Watched<T>): Promise<void> {
+    this.reads++;
     const got = await getIfExists(this.ctx.store, entry.key);
     if (!got) return; // deleted since the listing
     this.ctx.storeClock.observe(got.storeDate);
     try {
       const record = this.ctx.decode(entry.key, got.body, entry.name);
       const before = entry.record;
-      Object.assign(entry, { record, recordEtag: got.etag, etag: got.etag, lastModified: got.lastModified, problem: undefined });
+      Object.assign(entry, { record, recordEtag: got.etag, recordSize: got.body.length, readAt: this.ctx.clock.monotonic(), etag: got.etag, lastModified: got.lastModified, size: got.body.length, problem: undefined });
       this.ctx.onChange?.(entry.name, before, record);
     } catch (error) {
       if (!(error instanceof CorruptObjectError)) throw error;
       if (entry.problem !== error.message) this.ctx.logger.warn({ key: entry.key }, error.message);
-      Object.assign(entry, { record: undefined, recordEtag: got.etag, problem: error.message });
+      Object.assign(entry, { record: undefined, recordEtag: got.etag, recordSize: got.body.length, readAt: this.ctx.clock.monotonic(), problem: error.message });
     }
   }
 }
