@@ -10,6 +10,7 @@
  *   runs/<run>/failures/<item>/<ulid>.json
  *   runs/<run>/nodes/<node>.json
  *   runs/<run>/control/<target>.json
+ *   runs/<run>/digests/<node>/<ulid>.json
  *   runs/<run>/observers/<observer>.json
  *   artifacts/...  snapshots/...  blocks/...
  */
@@ -81,6 +82,8 @@ export function runKeys(run: string) {
     node: (node: string) => `${root}nodes/${node}.json`,
     controlPrefix: `${root}control/`,
     control: (target: string) => `${root}control/${target}.json`,
+    digestsPrefix: `${root}digests/`,
+    digest: (node: string, id: string) => `${root}digests/${node}/${id}.json`,
     observersPrefix: `${root}observers/`,
     observer: (observer: string) => `${root}observers/${observer}.json`,
   };
