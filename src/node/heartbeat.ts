@@ -33,11 +33,13 @@ export class Heartbeat {
   private again = false;
   private readonly ticker: Ticker;
 
+  /** `onTick`: more work to do at each heartbeat (writing the pending results digest). */
   constructor(
     private readonly ctx: HeartbeatContext,
     private readonly fields: () => NodeRecordFields,
+    onTick: () => Promise<void> = async () => {},
   ) {
-    this.ticker = new Ticker(ctx.clock, ctx.heartbeatMs, () => this.write(), (error) => ctx.logger.warn({ err: error }, 'heartbeat failed'));
+    this.ticker = new Ticker(ctx.clock, ctx.heartbeatMs, () => Promise.all([this.write(), onTick()]).then(() => undefined), (error) => ctx.logger.warn({ err: error }, 'heartbeat failed'));
   }
 
   start(): void {

@@ -1,4 +1,5 @@
 import type { Logger } from '../util/logger.js';
+import type { DigestWriter } from './digest-writer.js';
 import type { NodeGossip } from './node-gossip.js';
 import type { NodeCounts } from './node-record.js';
 import type { Scheduler } from './scheduler.js';
@@ -13,6 +14,8 @@ export interface OutcomeSinks {
   counts: NodeCounts;
   /** Items given back unfinished, most recent last (the node record's `released`). */
   released: string[];
+  /** Results this node wrote go into its next digest. */
+  digests: DigestWriter;
   gossip: NodeGossip | undefined;
   logger: Logger;
 }
@@ -32,7 +35,10 @@ export function recordOutcome(sinks: OutcomeSinks, id: string, epoch: number, ou
     case 'done': {
       view.markDone(id);
       const { publish, result, replicaConflicts } = outcome;
-      if (publish.kind === 'written') counts.done++;
+      if (publish.kind === 'written') {
+        counts.done++;
+        sinks.digests.add(result);
+      }
       if (publish.kind === 'confirmed') counts.confirmed++;
       const conflict = publish.kind === 'conflict' || replicaConflicts.length > 0;
       if (conflict) counts.conflicts++;

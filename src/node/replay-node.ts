@@ -11,6 +11,7 @@ import { Wakeup } from '../time/wakeup.js';
 import type { IdSource } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
 import { ControlWatch } from './control-watch.js';
+import { DigestWriter } from './digest-writer.js';
 import { Heartbeat, type NodeRecordFields } from './heartbeat.js';
 import { isoNow, type NodeContext } from './node-context.js';
 import { NodeGossip, type GossipPart } from './node-gossip.js';
@@ -79,6 +80,7 @@ export class ReplayNode {
   private readonly scheduler: Scheduler;
   private readonly control: ControlWatch;
   private readonly heartbeat: Heartbeat;
+  private readonly digests: DigestWriter;
   private readonly gossip: NodeGossip | undefined;
   private readonly peerTicker: Ticker;
   private readonly controlTicker: Ticker;
@@ -119,7 +121,8 @@ export class ReplayNode {
     this.gossip = deps.gossip ? new NodeGossip(deps.gossip, this.ctx, () => this.wake.poke()) : undefined;
     this.scheduler = new Scheduler({ ctx: this.ctx, view: this.view, peers: this.peers, hints: this.gossip?.hints, isLocal: (id) => this.active.has(id) });
     this.control = new ControlWatch({ store, logger: log, run, node });
-    this.heartbeat = new Heartbeat({ store, clock, logger: log, run, node, storeClock, heartbeatMs: settings.heartbeatMs }, () => this.recordFields());
+    this.digests = new DigestWriter({ store, clock, ids, logger: log, run, node });
+    this.heartbeat = new Heartbeat({ store, clock, logger: log, run, node, storeClock, heartbeatMs: settings.heartbeatMs }, () => this.recordFields(), () => this.digests.flush());
     this.wake = new Wakeup(clock);
     const warn = (what: string) => (error: unknown) => log.warn({ err: error }, `${what} failed; trying again next round`);
     this.peerTicker = new Ticker(clock, settings.peerWatchMs, () => this.watchPeers(), warn('peer watch'));
@@ -260,7 +263,8 @@ export class ReplayNode {
   }
 
   private afterItem(id: string, epoch: number, outcome: ItemOutcome): void {
-    recordOutcome({ view: this.view, scheduler: this.scheduler, counts: this.counts, released: this.released, gossip: this.gossip, logger: this.ctx.logger }, id, epoch, outcome);
+    const sinks = { view: this.view, scheduler: this.scheduler, counts: this.counts, released: this.released, digests: this.digests, gossip: this.gossip, logger: this.ctx.logger };
+    recordOutcome(sinks, id, epoch, outcome);
   }
 
   private onProgress(id: string, progress: RunnerProgress): void {
@@ -341,6 +345,7 @@ export class ReplayNode {
     const settled = await within(clock, settings.stopTimeoutMs, Promise.all([...released, ...[...this.active.values()].map((a) => a.done)]));
     if (settled === undefined) logger.warn({ items: [...this.active.keys()] }, 'some leases were not released in time; they will expire');
     await within(clock, settings.stopTimeoutMs, Promise.all([this.peerTicker.stop(), this.controlTicker.stop(), this.heartbeat.stop()]));
+    await within(clock, settings.stopTimeoutMs, this.digests.flush());
     this.state = 'stopped';
     await within(clock, settings.stopTimeoutMs, this.heartbeat.write());
     await within(clock, settings.stopTimeoutMs, Promise.all([this.gossip?.stop(), this.deps.runner.close()]));

@@ -5,7 +5,7 @@ import type { FailureRecord } from '../../../src/node/failure-record.js';
 import type { NodeRecord } from '../../../src/node/node-record.js';
 import { simIntegrityHash } from '../../../src/runner/sim-chain.js';
 import { until } from '../../support/until.js';
-import { useCluster, keysUnder, publishRun, readJson, readLeases, readResults, type StoreTarget } from '../support/cluster-world.js';
+import { readDigestEntries, useCluster, keysUnder, publishRun, readJson, readLeases, readResults, type StoreTarget } from '../support/cluster-world.js';
 
 /**
  * The lease guarantees with real processes of the real CLI, real signals and
@@ -40,6 +40,13 @@ export function clusterTests(name: string, makeTarget: () => Promise<StoreTarget
         expect(result.startHash).toBe(simIntegrityHash('sim', result.start));
       }
       for (let i = 0; i + 1 < 40; i++) expect(results.get(id(i))!.endHash).toBe(results.get(id(i + 1))!.startHash);
+      // The writers' digests index every result exactly once, and say what the result says.
+      const digests = await readDigestEntries(fx.target.store, fx.run);
+      expect([...digests.keys()].sort()).toEqual([...results.keys()].sort());
+      for (const [item, entry] of digests) {
+        const { node, epoch, startHash, endHash, headBlockId, finishedAt, verdict } = results.get(item)!;
+        expect(entry).toEqual({ item, node, epoch, startHash, endHash, headBlockId, finishedAt, verdict });
+      }
 
       const taken = claim.item as string;
       const leases = await readLeases(fx.target.store, fx.run);

@@ -7,6 +7,7 @@ import { decodeLease, type LeaseRecord } from '../../../src/lease/lease.js';
 import { buildManifest } from '../../../src/manifest/build-manifest.js';
 import type { Manifest } from '../../../src/manifest/manifest.js';
 import { publishManifest } from '../../../src/manifest/publish.js';
+import { decodeDigest, type DigestEntry } from '../../../src/node/digest-record.js';
 import { decodeResult, type ResultRecord } from '../../../src/node/result-record.js';
 import { createFileStore } from '../../../src/store/file.js';
 import { getIfExists } from '../../../src/store/get-if-exists.js';
@@ -69,6 +70,19 @@ async function readAll<T>(store: Store, prefix: string, decode: (key: string, bo
 
 export const readResults = (store: Store, run: string): Promise<Map<string, ResultRecord>> => readAll(store, runKeys(run).resultsPrefix, decodeResult);
 export const readLeases = (store: Store, run: string): Promise<Map<string, LeaseRecord>> => readAll(store, runKeys(run).leasesPrefix, decodeLease);
+
+/** Every digest entry of the run, by item (an item in two digests is a test failure). */
+export async function readDigestEntries(store: Store, run: string): Promise<Map<string, DigestEntry>> {
+  const entries = new Map<string, DigestEntry>();
+  for await (const info of listAll(store, runKeys(run).digestsPrefix)) {
+    const digest = decodeDigest(info.key, (await getIfExists(store, info.key))!.body);
+    for (const entry of digest.results) {
+      if (entries.has(entry.item)) throw new Error(`${entry.item} is in two digests`);
+      entries.set(entry.item, entry);
+    }
+  }
+  return entries;
+}
 
 export async function keysUnder(store: Store, prefix: string): Promise<string[]> {
   const keys: string[] = [];

@@ -1,0 +1,77 @@
+import { runKeys } from '../layout/keys.js';
+import { AlreadyExistsError, StoreError } from '../store/errors.js';
+import { create, type Store } from '../store/store.js';
+import type { Clock } from '../time/clock.js';
+import type { IdSource } from '../util/ids.js';
+import type { Logger } from '../util/logger.js';
+import { digestEntryOf, encodeDigest, MAX_DIGEST_ENTRIES, type DigestEntry, type DigestRecord } from './digest-record.js';
+import type { ResultRecord } from './result-record.js';
+
+export interface DigestWriterContext {
+  store: Pick<Store, 'put'>;
+  clock: Pick<Clock, 'now' | 'sleep'>;
+  ids: IdSource;
+  logger: Logger;
+  run: string;
+  node: string;
+}
+
+/** Pending entries that trigger a write at once, rather than at the next heartbeat. */
+const FLUSH_AT = 100;
+const ATTEMPTS = 3;
+
+/**
+ * Collects the summaries of the results this node wrote and writes them as
+ * digests (digest-record.ts): at every heartbeat when there is something to
+ * write, at once when 100 are pending, and on stop. One PUT per digest; at
+ * most one PUT per result when results are rare, far fewer when they come
+ * fast. A digest that cannot be written is kept and tried again with the
+ * next one (readers read uncovered results themselves meanwhile).
+ */
+export class DigestWriter {
+  private pending: DigestEntry[] = [];
+  private writing: Promise<void> | undefined;
+
+  constructor(private readonly ctx: DigestWriterContext) {}
+
+  add(result: ResultRecord): void {
+    this.pending.push(digestEntryOf(result));
+    if (this.pending.length >= FLUSH_AT) void this.flush();
+  }
+
+  /** Writes what is pending (one write at a time; a call during a write waits for it, then writes the rest). */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+    if (this.pending.length === 0) return;
+    this.writing = this.writeSome().finally(() => {
+      this.writing = undefined;
+    });
+    await this.writing;
+  }
+
+  private async writeSome(): Promise<void> {
+    const batch = this.pending.slice(0, MAX_DIGEST_ENTRIES);
+    const key = runKeys(this.ctx.run).digest(this.ctx.node, this.ctx.ids.ulid());
+    const record: DigestRecord = {
+      schema: 'replay/digest/v1', run: this.ctx.run, node: this.ctx.node,
+      writtenAt: new Date(this.ctx.clock.now()).toISOString(), results: batch,
+    };
+    const body = encodeDigest(record);
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      try {
+        await this.ctx.store.put(key, body, create);
+        this.pending = this.pending.slice(batch.length);
+        return;
+      } catch (error) {
+        // The key is new by construction: finding it on a retry means an earlier try landed.
+        if (error instanceof AlreadyExistsError && attempt > 1) {
+          this.pending = this.pending.slice(batch.length);
+          return;
+        }
+        if (!(error instanceof StoreError) || !error.retryable) break;
+        await this.ctx.clock.sleep(200 * attempt);
+      }
+    }
+    this.ctx.logger.warn({ entries: batch.length }, 'results digest not written; it will be retried with the next one (readers read those results directly meanwhile)');
+  }
+}
