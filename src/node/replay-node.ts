@@ -246,8 +246,8 @@ export class ReplayNode {
     this.active.set(item.id, entry);
     this.ctx.logger.info({ item: item.id, epoch: lease.record.epoch, how }, `claimed ${item.id}`);
     this.gossip?.event({ event: 'claimed', item: item.id, epoch: lease.record.epoch });
-    this.updateState();
-    void this.heartbeat.write();
+    // One record write per claim: it names the new item (and the state, if it changed).
+    this.updateState({ write: true });
     entry.done = work.run().then(
       async (outcome) => {
         this.afterItem(item.id, work.epoch, outcome);
@@ -257,7 +257,8 @@ export class ReplayNode {
       (error: unknown) => this.ctx.logger.error({ item: item.id, err: error }, 'item work crashed'),
     ).finally(() => {
       this.active.delete(item.id);
-      this.updateState();
+      // No state update here: the loop claims the next item at once, and only if it finds none does
+      // the state become waiting (a record write per item end would double the node's writes).
       this.wake.poke();
     });
   }
@@ -295,16 +296,17 @@ export class ReplayNode {
     }
   }
 
-  private updateState(): void {
+  /** Recomputes the state; writes the node record when it changed (or when asked: a claim). */
+  private updateState(options: { write?: boolean } = {}): void {
     if (this.stopping || this.halt.signal.aborted) return;
     const next: NodeState = this.draining ? 'draining'
       : this.active.size > 0 ? 'working'
       : this.control.current.paused ? 'paused'
       : this.starting && this.loop ? 'waiting' : 'initializing';
-    if (next === this.state) return;
+    const changed = next !== this.state;
     this.state = next;
-    void this.heartbeat.write();
-    this.gossip?.progress(this.state, this.progressItems());
+    if (changed || options.write) void this.heartbeat.write();
+    if (changed) this.gossip?.progress(this.state, this.progressItems());
   }
 
   private recordFields(): NodeRecordFields {
