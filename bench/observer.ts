@@ -16,6 +16,9 @@
  *     standing in for a node, listed in the store like one) publishes `done`
  *     for an item whose result it just wrote; the time until the browser's
  *     grid has that cell done (BENCH_EVENTS events, default 50).
+ *
+ * The seeded nodes write a results digest per 100 results, as real nodes do;
+ * BENCH_DIGESTS=0 leaves them out (the reader then GETs every result).
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, hostname, tmpdir, totalmem } from 'node:os';
@@ -27,6 +30,7 @@ import { mapLimit } from '../src/manifest/map-limit.js';
 import { createFileStore } from '../src/store/file.js';
 import { createS3Store } from '../src/store/s3.js';
 import { parseS3Url } from '../src/store/s3-url.js';
+import type { ResultRecord } from '../src/node/result-record.js';
 import type { Store } from '../src/store/store.js';
 import { systemClock } from '../src/time/system-clock.js';
 import { MemberProcess } from '../test/gossip/support/member-process.js';
@@ -39,6 +43,8 @@ import { rgwUnavailableReason, startRgw, type RunningRgw } from '../test/support
 const ITEMS = Number(process.env.BENCH_ITEMS ?? 100_000);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 50);
 const NODES = 16;
+/** BENCH_DIGESTS=0 seeds no results digests (every result must then be read, the observer before digests). */
+const DIGESTS = process.env.BENCH_DIGESTS !== '0';
 const RUN = 'bench';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -99,10 +105,19 @@ async function seed(run: RunFixture, driverPeer: { peerId: string; addrs: string
   const items = run.itemIds();
   let written = 0;
   const progress = setInterval(() => log(`  seeded ${written} / ${ITEMS} items`), 10_000);
+  const byNode = new Map<string, ResultRecord[]>();
   await mapLimit(items.slice(0, ITEMS / 2), 48, async (item) => {
-    await run.done(item, { node: `node-${(written % NODES) + 1}` });
+    const node = `node-${(written % NODES) + 1}`;
+    const record = await run.done(item, { node });
+    byNode.set(node, byNode.get(node) ?? []);
+    byNode.get(node)!.push(record);
     written += 1;
   });
+  // What the nodes write after their results: a digest per 100 (src/node/digest-writer.ts).
+  if (DIGESTS) {
+    const batches = [...byNode].flatMap(([node, records]) => Array.from({ length: Math.ceil(records.length / 100) }, (_, i) => [node, records.slice(i * 100, i * 100 + 100)] as const));
+    await mapLimit(batches, 48, async ([node, records]) => void (await run.digest(node, records)));
+  }
   await mapLimit(Array.from({ length: NODES }, (_, i) => i), NODES, async (i) => {
     const item = items[ITEMS / 2 + i]!;
     const node = `node-${i + 1}`;
@@ -235,7 +250,7 @@ try {
   if (cli.exitCode !== 0) throw new Error(`replay-node status failed: ${cli.stderr}`);
   rows.push(['`replay-node status --json` (new process)', `${((performance.now() - statusStarted) / 1000).toFixed(2)} s, ${(cli.stdout.length / 1024).toFixed(0)} KiB`, '']);
 
-  console.log(`\nbench:observer  ${ITEMS} items (${ITEMS / 2} with results, ${NODES} working), store: ${target.kind}`);
+  console.log(`\nbench:observer  ${ITEMS} items (${ITEMS / 2} with results, ${NODES} working, ${DIGESTS ? 'results digests of 100' : 'no results digests'}), store: ${target.kind}`);
   console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}, host ${hostname()}, ${new Date().toISOString().slice(0, 10)}`);
   console.log(`seeding took ${seedSeconds.toFixed(1)} s\n`);
   console.log('| measure | value | target |\n|---|---|---|');

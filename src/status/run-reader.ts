@@ -3,8 +3,10 @@
  * (the one reader behind `replay-node status` and the observer).
  *
  * Cost of a refresh: one listing per prefix (a request per thousand keys)
- * plus one GET per object that is new or changed: results, conflicts and
- * failures are immutable and read once; leases and node records again only
+ * plus one GET per object that is new or changed: results, conflicts,
+ * failures and digests are immutable and read once; a result a nodes'
+ * results digest covers is not read at all (digest-index.ts: a few hundred
+ * digest GETs stand in for 100,000 result GETs); leases and node records again only
  * when the listing shows a new ETag; a lease is not read at all once its
  * item has a result (done is decided by the result). GETs run with bounded
  * concurrency. `refreshItem` and `refreshNodes` are the cheap targeted reads
@@ -24,6 +26,7 @@ import { decodeObserverRecord, type ObserverRecord } from '../observer/observer-
 import { NotFoundError } from '../store/errors.js';
 import { isNotModified, type Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
+import { DigestIndex, decodeDigestSummaries, type DigestSummaries } from './digest-index.js';
 import { summariseResult, type ResultSummary, type RunState, type StoreClockSample } from './run-state.js';
 import { SyncedPrefix, type SyncDeps } from './synced-prefix.js';
 
@@ -56,6 +59,7 @@ export class RunReader {
   private readonly failures: SyncedPrefix<FailureRecord>;
   private readonly nodes: SyncedPrefix<NodeRecord>;
   private readonly observers: SyncedPrefix<ObserverRecord>;
+  private readonly digests: SyncedPrefix<DigestSummaries>;
 
   constructor(private readonly options: RunReaderOptions) {
     const run = options.run;
@@ -138,6 +142,17 @@ export class RunReader {
         return checkRun(key, record, { field: record.observer, id });
       },
     });
+    const digestKey = new RegExp(`^([A-Za-z0-9][A-Za-z0-9._-]*)/${ULID}\\.json$`);
+    this.digests = new SyncedPrefix(deps, {
+      prefix: keys.digestsPrefix,
+      idOf: (key) => (digestKey.test(key.slice(keys.digestsPrefix.length)) ? key : undefined),
+      decode: (key, body) => decodeDigestSummaries(key, body, {
+        run,
+        node: digestKey.exec(key.slice(keys.digestsPrefix.length))![1]!,
+        knownItem: (item) => this.knownItem(item),
+        expectedEndHash: (item) => this.expectedEndHash.get(item),
+      }),
+    });
   }
 
   get run(): string {
@@ -202,7 +217,7 @@ export class RunReader {
   }
 
   private prefixes(): Array<SyncedPrefix<unknown>> {
-    return [this.results, this.leases, this.conflicts, this.failures, this.nodes, this.observers];
+    return [this.results, this.leases, this.conflicts, this.failures, this.nodes, this.observers, this.digests];
   }
 
   state(): RunState {
@@ -230,7 +245,10 @@ export class RunReader {
     try {
       if (!this.manifest) await this.readManifest();
       // Results first: a lease whose item has a result need not be read.
-      const first = await Promise.allSettled([this.results.sync(undefined, { read: false }), this.conflicts.sync(), this.failures.sync(), this.nodes.sync(), this.observers.sync()]);
+      const first = await Promise.allSettled([
+        this.results.sync(undefined, { read: false }), this.digests.sync(), this.conflicts.sync(), this.failures.sync(), this.nodes.sync(), this.observers.sync(),
+      ]);
+      this.adoptDigests();
       const leases = await Promise.allSettled([this.leases.sync()]);
       const failed = [...first, ...leases].find((outcome) => outcome.status === 'rejected');
       this.lastRefreshFailed = failed !== undefined;
@@ -260,6 +278,13 @@ export class RunReader {
       else if (error instanceof CorruptObjectError) this.manifestProblem = error.message;
       else throw error;
     }
+  }
+
+  /** Takes the summaries of listed, unread results from the digests (digest-index.ts says when that is sound). */
+  private adoptDigests(): void {
+    if (this.results.unreadCount === 0) return;
+    const index = new DigestIndex(this.digests.entries.values());
+    if (index.size > 0) this.results.adopt((item, sighting) => index.summaryFor(item, sighting));
   }
 
   /** Listed in results/ and not known to be corrupt (it may not be read yet). */

@@ -42,7 +42,8 @@ export interface StoreClockSample {
  */
 export type ResultSummary = Pick<ResultRecord, 'node' | 'epoch' | 'startHash' | 'endHash' | 'headBlockId' | 'finishedAt' | 'verdict'>;
 
-export function summariseResult(record: ResultRecord, expectedEndHash: string | undefined): ResultSummary {
+/** Also takes a digest's entry (digest-record.ts), which carries the same fields; the verdict is always recomputed here. */
+export function summariseResult(record: Omit<ResultSummary, 'verdict'>, expectedEndHash: string | undefined): ResultSummary {
   const { node, epoch, headBlockId, finishedAt } = record;
   const endHash = record.endHash.toLowerCase();
   const verdict = verdictOf(endHash, expectedEndHash);

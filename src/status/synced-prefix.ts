@@ -14,7 +14,7 @@ import { mapLimit } from '../manifest/map-limit.js';
 import { NotFoundError } from '../store/errors.js';
 import { isNotModified, type ObjectInfo, type Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
-import type { Entry, StoreClockSample } from './run-state.js';
+import type { Entry, Sighting, StoreClockSample } from './run-state.js';
 
 export interface PrefixSpec<T> {
   prefix: string;
@@ -112,6 +112,26 @@ export class SyncedPrefix<T> {
       toRead.push({ id, info: { key: entry.key, etag: entry.etag, size: 0, lastModified: new Date(entry.lastModified) }, seenAt: entry.firstSeenAt });
     }
     await this.readAll(toRead);
+  }
+
+  /**
+   * Fills unread entries from elsewhere (an index such as a results digest)
+   * instead of reading them: `valueFor` gives the value for an unread entry
+   * or undefined to leave it for `readUnread`. Returns how many were filled.
+   */
+  adopt(valueFor: (id: string, sighting: Sighting) => T | undefined): number {
+    let adopted = 0;
+    for (const id of this.unread) {
+      const entry = this.entries.get(id);
+      if (!entry) continue;
+      const value = valueFor(id, entry);
+      if (value === undefined) continue;
+      this.entries.set(id, { key: entry.key, etag: entry.etag, lastModified: entry.lastModified, firstSeenAt: entry.firstSeenAt, value });
+      this.problems.delete(entry.key);
+      this.unread.delete(id);
+      adopted += 1;
+    }
+    return adopted;
   }
 
   /** Listed entries whose body has not been read (yet). */

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { RunReader } from '../../src/status/index.js';
 import { createMemoryStore, type MemoryStore } from '../../src/store/memory.js';
 import { ManualClock } from '../../src/time/manual-clock.js';
-import { RunFixture } from './support/run-fixture.js';
+import { fakeUlid, RunFixture } from './support/run-fixture.js';
 
 let clock: ManualClock;
 let store: MemoryStore;
@@ -26,11 +26,11 @@ describe('RunReader', () => {
   it('reads each object once, skips leases of done items, and re-reads only what changed', async () => {
     const reader = new RunReader({ store, clock, run: 'r1', concurrency: 4 });
     await reader.refresh();
-    // manifest + 10 results + 4 live leases + 1 failure + 1 node record; one listing per prefix (6).
-    expect(store.counters).toMatchObject({ get: 17, list: 6 });
+    // manifest + 10 results + 4 live leases + 1 failure + 1 node record; one listing per prefix (7).
+    expect(store.counters).toMatchObject({ get: 17, list: 7 });
     store.resetCounters();
     await reader.refresh();
-    expect(store.counters).toMatchObject({ get: 0, list: 6 });
+    expect(store.counters).toMatchObject({ get: 0, list: 7 });
 
     store.resetCounters();
     await run.lease(items[10]!, { holder: 'n1' });
@@ -83,5 +83,68 @@ describe('RunReader', () => {
     await reader.refresh();
     expect(reader.state().complete).toBe(true);
     expect([...reader.state().results.values()].every((r) => r.value)).toBe(true);
+  });
+
+  describe('results digests', () => {
+    const resultGets = (keys: string[]) => keys.filter((k) => k.includes('/results/'));
+    beforeEach(() => {
+      store = createMemoryStore({ clock });
+      run = new RunFixture(store, 'r1');
+    });
+
+    it('takes covered results from the digest (no result GETs) and recomputes the verdict from the manifest', async () => {
+      await run.publish({ count: 4, expected: (end) => (end === 2000 ? 'f'.repeat(64) : undefined) });
+      const ids = run.itemIds();
+      // The node's record says "match" for a hash the manifest does not expect: the reader must not believe it.
+      const written = [await run.result(ids[0]!, { node: 'n1' }), await run.result(ids[1]!, { node: 'n1', verdict: 'match' }), await run.result(ids[2]!, { node: 'n1' })];
+      await run.digest('n1', written);
+      const gets: string[] = [];
+      const get = store.get.bind(store);
+      store.get = async (key, options) => (gets.push(key), get(key, options));
+      const reader = new RunReader({ store, clock, run: 'r1' });
+      const state = await reader.refresh();
+      expect(resultGets(gets)).toEqual([]);
+      expect(state.complete).toBe(true);
+      expect(state.results.get(ids[0]!)?.value).toMatchObject({ node: 'n1', endHash: written[0]!.endHash, startHash: written[0]!.startHash, verdict: 'unverified' });
+      expect(state.results.get(ids[1]!)?.value?.verdict).toBe('mismatch');
+      // A digest never makes an item done: only listed results count.
+      expect(state.results.has(ids[3]!)).toBe(false);
+    });
+
+    it('reads what no digest covers, what was rewritten after its digest, and what two digests dispute', async () => {
+      await run.publish({ count: 4 });
+      const ids = run.itemIds();
+      const first = await run.result(ids[0]!, { node: 'n1' });
+      const second = await run.result(ids[1]!, { node: 'n1' });
+      await run.digest('n1', [first, second]);
+      await run.digest('n2', [{ ...second, node: 'n2', endHash: 'e'.repeat(64) }]);
+      await clock.advance(1_000);
+      const rewritten = await run.result(ids[0]!, { node: 'n3', endHash: 'd'.repeat(64) });
+      await run.result(ids[2]!, { node: 'n1' });
+      const gets: string[] = [];
+      const get = store.get.bind(store);
+      store.get = async (key, options) => (gets.push(key), get(key, options));
+      const state = await new RunReader({ store, clock, run: 'r1' }).refresh();
+      expect(resultGets(gets).sort()).toEqual([run.keys.result(ids[0]!), run.keys.result(ids[1]!), run.keys.result(ids[2]!)]);
+      expect(state.results.get(ids[0]!)?.value).toMatchObject({ node: 'n3', endHash: rewritten.endHash });
+      expect(state.results.get(ids[1]!)?.value).toMatchObject({ node: 'n1', endHash: second.endHash });
+    });
+
+    it('reports a corrupt digest or one under another node\'s name, and reads its results instead', async () => {
+      await run.publish({ count: 2 });
+      const ids = run.itemIds();
+      const result = await run.result(ids[0]!, { node: 'n1' });
+      const corrupt = run.keys.digest('n1', fakeUlid());
+      await run.raw(corrupt, '{"schema":"replay/digest/v1","run":"r1","node":"n1","results":[{"item":3}]}');
+      const misnamed = await run.digest('n1', [result]);
+      await store.put(run.keys.digest('n2', fakeUlid()), (await store.get(misnamed)).body as Uint8Array, { mode: 'overwrite' });
+      await store.delete(misnamed);
+      const state = await new RunReader({ store, clock, run: 'r1' }).refresh();
+      expect(state.results.get(ids[0]!)?.value?.endHash).toBe(result.endHash);
+      const problems = [...state.problems.entries()].filter(([key]) => key.includes('/digests/'));
+      expect(problems).toHaveLength(2);
+      expect(problems.find(([key]) => key === corrupt)?.[1]).toMatch(/entry is invalid/);
+      expect(problems.find(([key]) => key !== corrupt)?.[1]).toMatch(/names node "n1", not n2/);
+    });
   });
 });

@@ -4,6 +4,9 @@ import type { ConflictRecord } from '../../../src/node/conflict-record.js';
 import type { FailureRecord } from '../../../src/node/failure-record.js';
 import type { NodeRecord } from '../../../src/node/node-record.js';
 import { simIntegrityHash } from '../../../src/runner/sim-chain.js';
+import { RunReader } from '../../../src/status/index.js';
+import type { Store } from '../../../src/store/store.js';
+import { systemClock } from '../../../src/time/system-clock.js';
 import { until } from '../../support/until.js';
 import { readDigestEntries, useCluster, keysUnder, publishRun, readJson, readLeases, readResults, type StoreTarget } from '../support/cluster-world.js';
 
@@ -47,6 +50,16 @@ export function clusterTests(name: string, makeTarget: () => Promise<StoreTarget
         const { node, epoch, startHash, endHash, headBlockId, finishedAt, verdict } = results.get(item)!;
         expect(entry).toEqual({ item, node, epoch, startHash, endHash, headBlockId, finishedAt, verdict });
       }
+      // So a reader (status, the observer) gets every hash from the digests, without one GET per result.
+      const resultGets: string[] = [];
+      const counted = { list: fx.target.store.list.bind(fx.target.store), get: (key: string, options?: Parameters<Store['get']>[1]) => {
+        if (key.includes('/results/')) resultGets.push(key);
+        return fx.target.store.get(key, options);
+      } };
+      const state = await new RunReader({ store: counted, clock: systemClock, run: fx.run }).refresh();
+      expect(state.complete).toBe(true);
+      expect(resultGets).toEqual([]);
+      for (const [item, result] of results) expect(state.results.get(item)?.value).toMatchObject({ node: result.node, endHash: result.endHash, startHash: result.startHash });
 
       const taken = claim.item as string;
       const leases = await readLeases(fx.target.store, fx.run);

@@ -10,6 +10,7 @@ import { buildManifest, type IntervalInput } from '../../../src/manifest/build-m
 import { manifestItems } from '../../../src/manifest/items.js';
 import type { Manifest } from '../../../src/manifest/manifest.js';
 import { encodeConflict } from '../../../src/node/conflict-record.js';
+import { digestEntryOf, encodeDigest } from '../../../src/node/digest-record.js';
 import { encodeFailure, type FailureRecord } from '../../../src/node/failure-record.js';
 import { encodeNodeRecord, type NodeRecord } from '../../../src/node/node-record.js';
 import { encodeResult, verdictOf, type ResultRecord } from '../../../src/node/result-record.js';
@@ -103,6 +104,13 @@ export class RunFixture {
     };
     const key = this.keys.failure(item, fakeUlid());
     await this.store.put(key, encodeFailure(record), overwrite);
+    return key;
+  }
+
+  /** A results digest by `node` indexing `results` (as a node writes after them); returns its key. */
+  async digest(node: string, results: ResultRecord[]): Promise<string> {
+    const key = this.keys.digest(node, fakeUlid());
+    await this.store.put(key, encodeDigest({ schema: 'replay/digest/v1', run: this.run, node, writtenAt: ISO, results: results.map(digestEntryOf) }), overwrite);
     return key;
   }
 
