@@ -1,4 +1,5 @@
 import type { Clock } from '../time/clock.js';
+import { storeTimeAt, type StoreClockSample } from '../time/store-time.js';
 
 /**
  * The store's clock, estimated between responses: the latest `Date` a
@@ -8,7 +9,7 @@ import type { Clock } from '../time/clock.js';
  * an object without consulting our (possibly wrong) wall clock.
  */
 export class StoreClock {
-  private latest: { storeMs: number; at: number } | undefined;
+  private latest: StoreClockSample | undefined;
 
   constructor(private readonly clock: Pick<Clock, 'monotonic'>) {}
 
@@ -18,13 +19,12 @@ export class StoreClock {
    * read low, never high (an object never looks expired too early).
    */
   observe(storeDate: Date, at = this.clock.monotonic()): void {
-    this.latest = { storeMs: storeDate.getTime(), at };
+    this.latest = { storeDate: storeDate.getTime(), seenAt: at };
   }
 
   /** Estimated store time now; undefined before any response was seen. */
   now(): number | undefined {
-    if (!this.latest) return undefined;
-    return this.latest.storeMs + (this.clock.monotonic() - this.latest.at);
+    return this.latest && storeTimeAt(this.latest, this.clock.monotonic());
   }
 
   /** How old an object is by the store's clock; 0 when unknown (never reads as expired). */

@@ -13,7 +13,8 @@
  *     monotonic clock (only a long-running reader gets there).
  * Neither rule reads a writer's wall-clock fields (`heartbeatAt`...).
  */
-import type { Sighting, StoreClockSample } from './run-state.js';
+import { storeTimeAt, type StoreClockSample } from '../time/store-time.js';
+import type { Sighting } from './run-state.js';
 
 export const STORE_CLOCK_MARGIN_MS = 1_000;
 
@@ -27,8 +28,7 @@ export interface Age {
 export function ageOf(sighting: Sighting, storeClock: StoreClockSample | undefined, nowMonotonic: number): Age {
   const unchangedMs = Math.max(0, nowMonotonic - sighting.firstSeenAt);
   if (!storeClock) return { storeAgeMs: undefined, unchangedMs };
-  const storeNow = storeClock.storeDate + (nowMonotonic - storeClock.seenAt);
-  return { storeAgeMs: Math.max(0, storeNow - sighting.lastModified), unchangedMs };
+  return { storeAgeMs: Math.max(0, storeTimeAt(storeClock, nowMonotonic) - sighting.lastModified), unchangedMs };
 }
 
 export function isStale(age: Age, limitMs: number): boolean {

@@ -11,6 +11,7 @@ import type { FailureRecord } from '../node/failure-record.js';
 import type { NodeRecord } from '../node/node-record.js';
 import { verdictOf, type ResultRecord } from '../node/result-record.js';
 import type { ObserverRecord } from '../observer/observer-record.js';
+import type { StoreClockSample } from '../time/store-time.js';
 
 /** One version of one object, as far as this reader has seen it. */
 export interface Sighting {
@@ -28,11 +29,8 @@ export interface Entry<T> extends Sighting {
   problem?: string;
 }
 
-/** The store's clock as last seen: a response's `storeDate` and when it arrived on the reader's monotonic clock. */
-export interface StoreClockSample {
-  storeDate: number;
-  seenAt: number;
-}
+/** The store's clock as last seen (src/time/store-time.ts). */
+export type { StoreClockSample };
 
 /**
  * The part of a result the status needs (results are many; full records are
