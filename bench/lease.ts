@@ -12,7 +12,9 @@
  * it is SIGKILLed, and the time to the take-over is measured (target <= TTL + 2 s).
  *
  * Env: BENCH_NODES (default "1,2,4,8,16"), BENCH_ITEMS (2000), BENCH_TTL_MS
- * (10000), BENCH_GOSSIP=off|on|both (off; both: each size without, then with
+ * (10000), BENCH_ITEM_MS (0: zero-work items; otherwise items of 100 blocks
+ * that the sim replays in about that long, where the time-based requests and
+ * gossip's share show), BENCH_GOSSIP=off|on|both (off; both: each size without, then with
  * gossip, for the store requests gossip saves), BENCH_STORE=s3|file (s3: a
  * throwaway Ceph RGW unless REPLAY_S3_ENDPOINT is set).
  */
@@ -32,8 +34,11 @@ const items = Number(process.env.BENCH_ITEMS ?? 2000);
 const ttlMs = Number(process.env.BENCH_TTL_MS ?? 10_000);
 const gossipModes: boolean[] = ({ off: [false], on: [true], both: [false, true] } as Record<string, boolean[]>)[process.env.BENCH_GOSSIP ?? 'off'] ?? [];
 if (gossipModes.length === 0) throw new Error('BENCH_GOSSIP must be off, on or both');
+const itemMs = Number(process.env.BENCH_ITEM_MS ?? 0);
+const span = itemMs > 0 ? 100 : 1;
+const simSpeed = itemMs > 0 ? String(Math.round((span * 1000) / itemMs)) : '0';
 const nodeArgs = (gossip: boolean): string[] =>
-  ['--runner', 'sim', '--sim-speed', '0', '--exit-when-done', ...(gossip ? ['--listen', '/ip4/127.0.0.1/tcp/0'] : ['--no-gossip'])];
+  ['--runner', 'sim', '--sim-speed', simSpeed, '--exit-when-done', ...(gossip ? ['--listen', '/ip4/127.0.0.1/tcp/0'] : ['--no-gossip'])];
 
 interface Totals {
   requests: { total: number; put: number; get: number; head: number; list: number; conditionalFailures: number };
@@ -42,7 +47,7 @@ interface Totals {
 }
 
 async function publish(store: Store, run: string, count: number, ttl: number): Promise<void> {
-  const intervals = Array.from({ length: count }, (_, i) => ({ start: i, end: i + 1 }));
+  const intervals = Array.from({ length: count }, (_, i) => ({ start: i * span, end: (i + 1) * span }));
   await publishManifest(store, buildManifest({ run, createdAt: new Date().toISOString(), intervals, defaults: { leaseTtlMs: ttl } }));
 }
 
@@ -140,7 +145,7 @@ async function main(): Promise<void> {
     await stores.close();
   }
   const header = ['nodes', 'gossip', 'items/s', 'wasted writes/claim', 'requests/item', 'put / get+head / list per item', 'of which lease reads (released / expiry / changed) / node records / heads', 'idle gap p50 ms', 'idle gap p99 ms', 'failover s'];
-  process.stdout.write(`bench:lease on ${description}: ${items} zero-work items, lease TTL ${ttlMs} ms\n`);
+  process.stdout.write(`bench:lease on ${description}: ${items} ${itemMs > 0 ? `items of ~${itemMs} ms (${span} blocks at ${simSpeed} blocks/s)` : "zero-work items"}, lease TTL ${ttlMs} ms\n`);
   process.stdout.write(`machine: ${hostname()}, ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n\n`);
   process.stdout.write(`| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|\n`);
   for (const row of rows) process.stdout.write(`| ${row.join(' | ')} |\n`);

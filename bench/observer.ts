@@ -156,6 +156,18 @@ try {
   const seedSeconds = await seed(new RunFixture(target.seedStore ?? target.store, RUN), ready);
   log(`  seeded in ${seedSeconds.toFixed(1)} s`);
 
+  // 0. What the store alone takes to list the run (so the observer's own share is visible).
+  const listStarted = performance.now();
+  let listed = 0;
+  let listings = 0;
+  for (let startAfter: string | undefined; ; listings++) {
+    const page = await target.store.list({ prefix: `runs/${RUN}/`, startAfter });
+    listed += page.items.length;
+    if (!page.nextStartAfter) break;
+    startAfter = page.nextStartAfter;
+  }
+  rows.push([`the store alone: list the run's ${listed} objects (${listings + 1} requests)`, `${((performance.now() - listStarted) / 1000).toFixed(2)} s`, '']);
+
   // 1. Start to complete view.
   const spawnedAt = performance.now();
   const base = await observer.start(
