@@ -24,7 +24,8 @@ export class NodeGossip {
   private lastProgressAt = -Infinity;
   private lastState: string | undefined;
   private unsubscribe: (() => void) | undefined;
-  private readonly heard = new Set<string>();
+  /** Node id -> when a message from it last arrived (monotonic). */
+  private readonly lastHeard = new Map<string, number>();
 
   constructor(private readonly gossip: GossipPart, private readonly ctx: NodeContext, private readonly onHint: () => void) {
     this.hints = new GossipHints(ctx.clock, ctx.node, ctx.manifest.defaults.leaseTtlMs);
@@ -42,10 +43,8 @@ export class NodeGossip {
     this.unsubscribe ??= this.gossip.onMessage((received) => {
       this.hints.observe(received);
       const { message } = received;
-      if (!this.heard.has(message.node)) {
-        this.heard.add(message.node);
-        this.ctx.logger.debug({ peer: message.node, type: message.type }, 'gossip: first message from a peer');
-      }
+      if (!this.lastHeard.has(message.node)) this.ctx.logger.debug({ peer: message.node, type: message.type }, 'gossip: first message from a peer');
+      this.lastHeard.set(message.node, this.ctx.clock.monotonic());
       if (message.type === 'event' && WAKING_EVENTS.has(message.event)) this.onHint();
     });
     await this.gossip.start();
@@ -73,6 +72,20 @@ export class NodeGossip {
     for (const item of view.order) {
       const k = view.get(item.id);
       if (k?.state !== 'done' && k?.state !== 'failed' && this.hints.finishedHash(item.id) === undefined) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Whether every one of `nodes` was heard from within `withinMs`. Peers
+   * re-publish their progress every couple of seconds, so a live, reachable
+   * peer always is; a crashed, partitioned or gossip-less peer is not.
+   */
+  hearsAll(nodes: Iterable<string>, withinMs: number): boolean {
+    const now = this.ctx.clock.monotonic();
+    for (const node of nodes) {
+      const at = this.lastHeard.get(node);
+      if (at === undefined || now - at > withinMs) return false;
     }
     return true;
   }

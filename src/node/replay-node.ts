@@ -54,6 +54,8 @@ export interface NodeExit {
 
 /** The shortest gap between two rescans asked for by collisions (bounds listing traffic under contention). */
 const COLLISION_RESCAN_MS = 50;
+/** A peer not heard from over gossip for this long may be gone: three missed progress re-publishes (gossip-options.ts, every 2 s). */
+const GOSSIP_SILENCE_MS = 6_000;
 
 interface Active {
   work: ItemWork;
@@ -93,6 +95,9 @@ export class ReplayNode {
   private draining = false;
   /** The last look for work found nothing claimable: peers' changes are then worth reading. */
   private starved = false;
+  private peerWatchForced = false;
+  private lastPeerListingAt = -Infinity;
+  private peerWatchSkips = 0;
   private lastScanAt = -Infinity;
   private stopReason: string | undefined;
   private starting: Promise<void> | undefined;
@@ -133,12 +138,13 @@ export class ReplayNode {
     return this.state;
   }
 
-  get stats(): { counts: NodeCounts; scheduler: Scheduler['stats']; view: ReturnType<WorkView['counts']>; recordReads: PeerWatch['recordReads'] } {
-    return { counts: { ...this.counts }, scheduler: { ...this.scheduler.stats }, view: this.view.counts(), recordReads: this.peers.recordReads };
+  get stats(): { counts: NodeCounts; scheduler: Scheduler['stats']; view: ReturnType<WorkView['counts']>; recordReads: PeerWatch['recordReads']; peerWatchSkips: number } {
+    return { counts: { ...this.counts }, scheduler: { ...this.scheduler.stats }, view: this.view.counts(), recordReads: this.peers.recordReads, peerWatchSkips: this.peerWatchSkips };
   }
 
   /** Someone unknown tried to connect over gossip: a new member, perhaps; look at node records now. */
   peersChanged(): void {
+    this.peerWatchForced = true;
     this.peerTicker.wake();
   }
 
@@ -278,7 +284,25 @@ export class ReplayNode {
     return [...this.active].map(([item, a]) => ({ item, headBlock: a.progress?.headBlock ?? this.view.byId.get(item)!.start, blocksPerSecond: a.progress?.blocksPerSecond ?? 0 }));
   }
 
+  /**
+   * One round of the peer watch (every heartbeat). With gossip, while every
+   * live peer is heard from, a round is skipped unless a full stale-after
+   * passed since the last listing: the peers' progress says they are alive,
+   * and releases arrive as events. Any silence (a crash, a partition, a peer
+   * without gossip), a stranger dialling in or a starved node brings the
+   * listing back every heartbeat, so failover is as fast as without gossip.
+   */
   private async watchPeers(details = false): Promise<void> {
+    const { clock, settings } = this.ctx;
+    const now = clock.monotonic();
+    const forced = details || this.starved || this.peerWatchForced;
+    const heardAll = this.gossip?.hearsAll(this.peers.liveNodes(), GOSSIP_SILENCE_MS) === true;
+    if (!forced && heardAll && now - this.lastPeerListingAt < settings.staleAfterMs) {
+      this.peerWatchSkips += 1;
+      return;
+    }
+    this.peerWatchForced = false;
+    this.lastPeerListingAt = now;
     await this.peers.refresh({ details: details || this.starved });
     this.gossip?.setMembers(this.peers.members(), this.deps.gossip?.peerId);
     const dropped = this.peers.takeDropped();

@@ -60,6 +60,26 @@ describe('replay nodes with gossip', () => {
     for (const lease of leases.values()) expect(lease).toMatchObject({ state: 'done', holder: 'taker', epoch: 2 });
   });
 
+  it('while every peer is heard, the peer watch lists nodes/ once per stale-after, yet a SIGKILLed peer\'s item is taken over in time', async () => {
+    const ttlMs = 10_000;
+    await publishRun(fx.target.store, { run: fx.run, items: 40, ttlMs });
+    // 100-block items at 50 blocks/s: the workers stay busy (never starved, which lists every heartbeat).
+    const victim = fx.cluster.join('victim', [...GOSSIP, '--sim-speed', '50', '--sim-faults', JSON.stringify({ hang: { node: 'victim' } })]);
+    const claim = await victim.claimed();
+    const workers = ['w1', 'w2'].map((node) => fx.cluster.join(node, [...GOSSIP, '--sim-speed', '50']));
+    await Promise.all(workers.map((w) => w.waitForLog((l) => l.msg === 'gossip: first message from a peer' && l.peer === 'victim', 'gossip from the victim')));
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    victim.signal('SIGKILL');
+    const killedAt = Date.now();
+    const takeover = await Promise.race(workers.map((w) => w.waitForLog((l) => l.msg === `claimed ${claim.item as string}`, 'the take-over', 60_000)));
+    // The gossip silence brings the listing back every heartbeat: as fast as without gossip (TTL + 2 s, plus slack for a loaded machine).
+    expect((takeover.time as number) - killedAt).toBeLessThan(ttlMs + 4_000);
+    for (const w of workers) w.signal('SIGTERM');
+    const totals = await Promise.all(workers.map((w) => w.waitForLog((l) => l.msg === 'node totals', 'node totals')));
+    for (const t of totals) expect(t.peerWatchSkips as number).toBeGreaterThan(0);
+    expect((await readLeases(fx.target.store, fx.run)).get(claim.item as string)!.failedBy[0]).toBe('victim');
+  });
+
   it('a partitioned gossip network (two groups that cannot connect) still yields every result exactly once, through a SIGKILL', async () => {
     await publishRun(fx.target.store, { run: fx.run, items: 30, ttlMs: 3_000 });
     const group = (key: string) => ['--swarm-key', join(keys, `${key}.key`)];

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import { digestEntryOf, encodeDigest } from '../../src/node/digest-record.js';
 import { RunReader } from '../../src/status/index.js';
 import { createMemoryStore, type MemoryStore } from '../../src/store/memory.js';
 import { ManualClock } from '../../src/time/manual-clock.js';
@@ -136,9 +137,8 @@ describe('RunReader', () => {
       const result = await run.result(ids[0]!, { node: 'n1' });
       const corrupt = run.keys.digest('n1', fakeUlid());
       await run.raw(corrupt, '{"schema":"replay/digest/v1","run":"r1","node":"n1","results":[{"item":3}]}');
-      const misnamed = await run.digest('n1', [result]);
-      await store.put(run.keys.digest('n2', fakeUlid()), (await store.get(misnamed)).body as Uint8Array, { mode: 'overwrite' });
-      await store.delete(misnamed);
+      const digestOfN1 = { schema: 'replay/digest/v1' as const, run: 'r1', node: 'n1', writtenAt: '2026-01-01T00:00:00.000Z', results: [digestEntryOf(result)] };
+      await run.raw(run.keys.digest('n2', fakeUlid()), encodeDigest(digestOfN1));
       const state = await new RunReader({ store, clock, run: 'r1' }).refresh();
       expect(state.results.get(ids[0]!)?.value?.endHash).toBe(result.endHash);
       const problems = [...state.problems.entries()].filter(([key]) => key.includes('/digests/'));
