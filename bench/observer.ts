@@ -61,7 +61,7 @@ interface Target {
 }
 
 /**
- * Seeding 150,000 objects through the file store fsyncs each one (minutes);
+ * Seeding 100,000 objects through the file store fsyncs each one (minutes);
  * the bench writes the same bytes at the same paths directly (the file
  * store's layout is key = path), which the observer cannot tell apart.
  */

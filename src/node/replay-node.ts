@@ -98,7 +98,6 @@ export class ReplayNode {
   private peerWatchForced = false;
   private lastPeerListingAt = -Infinity;
   private peerWatchSkips = 0;
-  private lastScanAt = -Infinity;
   private stopReason: string | undefined;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -202,7 +201,7 @@ export class ReplayNode {
       this.updateState();
       const now = clock.monotonic();
       // A collision's rescan is due 50 ms after the last scan, not a whole idle period later.
-      const untilScan = this.lastScanAt + (this.scheduler.wantsScan ? COLLISION_RESCAN_MS : settings.idleScanMs) - now;
+      const untilScan = this.scheduler.lastScanAt + (this.scheduler.wantsScan ? COLLISION_RESCAN_MS : settings.idleScanMs) - now;
       const untilCheck = (this.scheduler.nextCheckAt() ?? Infinity) - now;
       await this.wake.wait(Math.max(0, Math.min(untilScan, untilCheck, settings.idleScanMs)));
     }
@@ -216,7 +215,7 @@ export class ReplayNode {
       // Starved: nothing known to claim (not merely a collision waiting for its rescan).
       this.starved = !claimed && !this.scheduler.wantsScan;
       if (!claimed) {
-        const sinceScan = clock.monotonic() - this.lastScanAt;
+        const sinceScan = clock.monotonic() - this.scheduler.lastScanAt;
         // A collision asks for a rescan at once (a few list requests); anything else waits its period.
         const due = sinceScan >= settings.idleScanMs || (this.scheduler.wantsScan && sinceScan >= COLLISION_RESCAN_MS)
           || (settings.exitWhenDone && this.gossip?.allAnnouncedDone(this.view) === true && sinceScan >= 1_000);
@@ -233,14 +232,12 @@ export class ReplayNode {
     }
   }
 
-
   private async scan(): Promise<void> {
     const { ctx } = this;
     const listing = await scanRun(ctx.store, ctx.clock, ctx.run, this.view.byId);
     const keys = runKeys(ctx.run);
     for (const [id, info] of listing.leases) ctx.judge.observe(keys.lease(id), info.etag, listing.leasesSeenAt);
     this.view.applyListings(listing.resultIds, listing.leases);
-    this.lastScanAt = ctx.clock.monotonic();
     this.scheduler.scanned();
     if (listing.foreign.length > 0) ctx.logger.debug({ foreign: listing.foreign.slice(0, 5), count: listing.foreign.length }, 'foreign keys in the run skipped');
   }
@@ -295,7 +292,8 @@ export class ReplayNode {
   private async watchPeers(details = false): Promise<void> {
     const { clock, settings } = this.ctx;
     const now = clock.monotonic();
-    const forced = details || this.starved || this.peerWatchForced;
+    const readChanged = details || this.starved;
+    const forced = readChanged || this.peerWatchForced;
     const heardAll = this.gossip?.hearsAll(this.peers.liveNodes(), GOSSIP_SILENCE_MS) === true;
     if (!forced && heardAll && now - this.lastPeerListingAt < settings.staleAfterMs) {
       this.peerWatchSkips += 1;
@@ -303,7 +301,7 @@ export class ReplayNode {
     }
     this.peerWatchForced = false;
     this.lastPeerListingAt = now;
-    await this.peers.refresh({ details: details || this.starved });
+    await this.peers.refresh({ details: readChanged });
     this.gossip?.setMembers(this.peers.members(), this.deps.gossip?.peerId);
     const dropped = this.peers.takeDropped();
     this.scheduler.hintReleased(dropped);

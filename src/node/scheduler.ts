@@ -74,7 +74,7 @@ export class Scheduler {
   private lostCreates = 0;
   private jumpPending = false;
   private rescanForExpiry = false;
-  private lastScanAt = -Infinity;
+  private lastScan = -Infinity;
   /** Where this node walks the free items from (block order); set at random, moved on every collision. */
   private cursor: number | undefined;
   private released: string[] = [];
@@ -86,9 +86,14 @@ export class Scheduler {
     return this.jumpPending || this.rescanForExpiry || this.lostCreates >= STALE_VIEW_LOSSES;
   }
 
+  /** When the view last got a fresh listing (monotonic; -Infinity before the first). */
+  get lastScanAt(): number {
+    return this.lastScan;
+  }
+
   /** A fresh listing is in the view: move the cursor if a collision asked for it. */
   scanned(): void {
-    this.lastScanAt = this.deps.ctx.clock.monotonic();
+    this.lastScan = this.deps.ctx.clock.monotonic();
     this.rescanForExpiry = false;
     this.lostCreates = 0;
     if (this.jumpPending) this.jump();
@@ -143,7 +148,7 @@ export class Scheduler {
     }
     // Most leases that look quiet in an old listing are of items finished since (a done lease never
     // changes again): past a few, one rescan (a listing per thousand items) beats a GET each.
-    const sinceScan = this.deps.ctx.clock.monotonic() - this.lastScanAt;
+    const sinceScan = this.deps.ctx.clock.monotonic() - this.lastScan;
     if (mayBeExpired.length > EXPIRY_READS_BEFORE_RESCAN && sinceScan > ttl / 2) {
       this.rescanForExpiry = true;
       return;

@@ -117,10 +117,9 @@ export class SyncedPrefix<T> {
   /**
    * Fills unread entries from elsewhere (an index such as a results digest)
    * instead of reading them: `valueFor` gives the value for an unread entry
-   * or undefined to leave it for `readUnread`. Returns how many were filled.
+   * or undefined to leave it for `readUnread`.
    */
-  adopt(valueFor: (id: string, sighting: Sighting) => T | undefined): number {
-    let adopted = 0;
+  adopt(valueFor: (id: string, sighting: Sighting) => T | undefined): void {
     for (const id of this.unread) {
       const entry = this.entries.get(id);
       if (!entry) continue;
@@ -129,9 +128,7 @@ export class SyncedPrefix<T> {
       this.entries.set(id, { key: entry.key, etag: entry.etag, lastModified: entry.lastModified, firstSeenAt: entry.firstSeenAt, value });
       this.problems.delete(entry.key);
       this.unread.delete(id);
-      adopted += 1;
     }
-    return adopted;
   }
 
   /** Listed entries whose body has not been read (yet). */

@@ -9,7 +9,7 @@ import { EtagHasher } from './content-etag.js';
  * mtime in nanoseconds; not ctime, which link/unlink of the temp name move)
  * stands for its content: hashes are cached
  * per path under that identity, bounded in count (200,000 by default, about
- * 250 bytes each: a 100,000-item run has some 150,000 objects, and a cache
+ * 250 bytes each: a 100,000-item run has over 100,000 objects, and a cache
  * smaller than the run re-hashes most of it on every listing). The cache is
  * per process; a fresh process hashes each object once.
  */
