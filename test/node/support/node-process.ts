@@ -15,21 +15,41 @@ export interface LogLine {
  * A `replay-node join` process seen from a test: its pino lines (stderr) are
  * parsed and kept, and `waitForLog` resolves on the first line, past or
  * future, that matches, so tests await events instead of sleeping.
+ *
+ * For history checkers (test/support/history.ts): `arrivals[i]` is the
+ * harness's performance.now() when `logs[i]` arrived, `exitedAt` the same
+ * clock at exit, and `onLine` sees every later line as it arrives. The
+ * process gets `AWS_SDK_UA_APP_ID=<node>` (unless `env` says otherwise), so
+ * its S3 requests carry `app/<node>` in their user agent, which is how the
+ * fault proxy (test/support/fault-proxy.ts) tells nodes apart.
  */
 export class NodeProcess {
   readonly logs: LogLine[] = [];
+  /** performance.now() at the arrival of each line of `logs` (same index). */
+  readonly arrivals: number[] = [];
+  /** performance.now() when the process exited; undefined while it runs. */
+  exitedAt: number | undefined;
   /** Non-JSON stderr (the final one-line summary, errors). */
   readonly text: string[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly child: ChildProcess;
   private readonly waiters = new Set<{ test: (line: LogLine) => boolean; resolve: (line: LogLine) => void }>();
+  private readonly lineListeners = new Set<(line: LogLine, at: number) => void>();
 
   constructor(readonly node: string, args: string[], env: Record<string, string> = {}) {
     this.child = spawn(process.execPath, [nodeCli, 'join', '--node', node, ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: 'debug', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'debug',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        // The SDK takes at most 50 characters (and warns on stderr past that).
+        ...(node.length <= 50 ? { AWS_SDK_UA_APP_ID: node } : {}),
+        ...env,
+      },
     });
     createInterface({ input: this.child.stderr! }).on('line', (text) => {
+      const at = performance.now();
       let line: LogLine;
       try {
         line = JSON.parse(text) as LogLine;
@@ -38,6 +58,8 @@ export class NodeProcess {
         return;
       }
       this.logs.push(line);
+      this.arrivals.push(at);
+      for (const listener of this.lineListeners) listener(line, at);
       for (const waiter of this.waiters) {
         if (waiter.test(line)) {
           this.waiters.delete(waiter);
@@ -45,7 +67,16 @@ export class NodeProcess {
         }
       }
     });
-    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => {
+      this.exitedAt = performance.now();
+      resolve({ code, signal });
+    }));
+  }
+
+  /** Calls `listener` with every JSON line from now on, and its arrival time; returns the unsubscribe. */
+  onLine(listener: (line: LogLine, at: number) => void): () => void {
+    this.lineListeners.add(listener);
+    return () => this.lineListeners.delete(listener);
   }
 
   get pid(): number {
