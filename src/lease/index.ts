@@ -28,4 +28,4 @@ export { takeOverLease, type AcquireContext } from './take-over.js';
 export { renewLease } from './renew.js';
 export { releaseLease, type ReleaseOptions } from './release.js';
 export { LeaseKeeper, type LeaseKeeperOptions, type LeaseKeeperEvents } from './lease-keeper.js';
-export { defaultRetryPolicy, type RetryPolicy } from './retry.js';
+export { defaultRetryPolicy, type RetryPolicy } from '../util/retry.js';

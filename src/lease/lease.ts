@@ -13,7 +13,7 @@ import type { Clock } from '../time/clock.js';
 import type { IdSource } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
 import { CorruptObjectError, decodeJson, encodeJson, schemaOf } from '../layout/schema.js';
-import type { RetryPolicy } from './retry.js';
+import type { RetryPolicy } from '../util/retry.js';
 
 /**
  * `held`: someone works on the item (live until it expires, see expiry.ts).

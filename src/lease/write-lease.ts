@@ -3,7 +3,7 @@ import { AlreadyExistsError, PreconditionFailedError, StoreError, WriteOutcomeUn
 import type { PutMode } from '../store/store.js';
 import { encodeLease, type HeldLease, type LeaseContext, type LeaseRecord, type LeaseSnapshot } from './lease.js';
 import { readLease } from './read-lease.js';
-import { backoff, retryPolicy } from './retry.js';
+import { backoff, retryPolicy } from '../util/retry.js';
 
 export interface WriteLeaseOptions {
   /** Cuts retry backoffs short. */

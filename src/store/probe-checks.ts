@@ -1,12 +1,19 @@
-import { AlreadyExistsError, PreconditionFailedError, WriteOutcomeUnknownError } from './errors.js';
-import { create, isNotModified, update, type Store } from './store.js';
+import { AlreadyExistsError, NotSupportedError, type StoreError } from './errors.js';
+import type { ProbeRequests, ProbeWrite } from './probe-retry.js';
+import { create, overwrite, update } from './store.js';
 
 /**
  * The checks of the capability probe (probe.ts), one function each. Each
  * works on keys under its own probe directory and returns whether the store
- * behaved as the lease protocol needs, with a detail for the table. A check
- * throws only for errors that make the store unusable (configuration,
- * unreachable), never for a misbehaviour: that is a failed check.
+ * behaved as the lease protocol needs, with a detail for the table.
+ *
+ * A check fails only on evidence: a second create that won, a stale
+ * compare-and-swap accepted, a compare-and-swap that created a missing key,
+ * a refused current-ETag compare-and-swap confirmed by reading back, a body
+ * that shows the wrong write landed. Transient errors are retried and
+ * ambiguous writes resolved by reading back (probe-retry.ts); a check throws
+ * only when the store cannot be used at all (configuration) or stayed
+ * unavailable (ProbeUnavailableError).
  */
 export interface CheckOutcome {
   ok: boolean;
@@ -24,91 +31,102 @@ export type ProbeCheckName =
   | 'latency'
   | 'cleanup';
 
+/** Measured on Ceph RGW 16: a versioned bucket lets every create win and refuses every If-Match. */
+export const VERSIONING_HINT = 'on Ceph RGW a bucket with versioning enabled does this: use an unversioned bucket';
+
 /** A second create of an existing key must be refused, and leave the first body. */
-export async function checkCreateIfAbsent(store: Store, dir: string): Promise<CheckOutcome> {
+export async function checkCreateIfAbsent(io: ProbeRequests, dir: string): Promise<CheckOutcome> {
   const key = `${dir}create`;
-  await store.put(key, 'first', create);
-  try {
-    await store.put(key, 'second', create);
-  } catch (error) {
-    if (error instanceof AlreadyExistsError) {
-      const body = await readText(store, key);
-      return body === 'first'
-        ? { ok: true, detail: 'a second create of the key was refused (AlreadyExists)' }
-        : { ok: false, detail: `the second create was refused but the body changed to ${JSON.stringify(body)}` };
-    }
-    if (error instanceof WriteOutcomeUnknownError) return { ok: false, detail: `the second create had no clear answer (${error.message})` };
-    throw error;
-  }
-  return { ok: false, detail: 'a create of an existing key succeeded: the store ignores If-None-Match' };
+  const first = await io.write(key, 'first', create);
+  if (!first.landed) return { ok: false, detail: `the create of a fresh key was refused (${describe(first.refusal)})` };
+  const second = await io.write(key, 'second', create);
+  if (second.landed) return { ok: false, detail: `a create of an existing key succeeded: the store ignores If-None-Match; ${VERSIONING_HINT}` };
+  if (!(second.refusal instanceof AlreadyExistsError)) return { ok: false, detail: `the second create was refused for another reason (${describe(second.refusal)})` };
+  const body = (await io.read(key))?.body;
+  return body === 'first'
+    ? { ok: true, detail: 'a second create of the key was refused (AlreadyExists)' }
+    : { ok: false, detail: `the second create was refused but the body changed to ${JSON.stringify(body ?? null)}` };
 }
 
 /** `n` creates of one key at once: exactly one may win, and the stored body must be the winner's. */
-export async function checkConcurrentCreates(store: Store, dir: string, n: number): Promise<CheckOutcome> {
+export async function checkConcurrentCreates(io: ProbeRequests, dir: string, n: number): Promise<CheckOutcome> {
   const key = `${dir}race`;
-  const outcomes = await Promise.all(
-    Array.from({ length: n }, async (_, i) => {
-      try {
-        await store.put(key, `contender ${i}`, create);
-        return 'won' as const;
-      } catch (error) {
-        if (error instanceof AlreadyExistsError) return 'lost' as const;
-        if (error instanceof WriteOutcomeUnknownError) return 'unknown' as const;
-        throw error;
-      }
-    }),
-  );
-  const body = await readText(store, key);
-  const stored = /^contender (\d+)$/.exec(body)?.[1];
-  const winners = outcomes.flatMap((o, i) => (o === 'won' ? [i] : []));
-  const unknown = outcomes.flatMap((o, i) => (o === 'unknown' ? [i] : []));
-  // An ambiguous answer is resolved the protocol's way: the stored body names who landed.
-  const resolved = [...winners, ...unknown.filter((i) => String(i) === stored)];
-  const tally = `${winners.length} won, ${outcomes.filter((o) => o === 'lost').length} refused, ${unknown.length} ambiguous`;
-  if (winners.length > 1) return { ok: false, detail: `${winners.length} of ${n} concurrent creates succeeded (${tally}): the store ignores If-None-Match` };
-  if (resolved.length !== 1 || String(resolved[0]) !== stored) {
-    return { ok: false, detail: `${n} concurrent creates: ${tally}, but the stored body is ${JSON.stringify(body)}` };
+  const outcomes = await settleAll(Array.from({ length: n }, (_, i) => io.write(key, `contender ${i}`, create)));
+  const body = (await io.read(key))?.body;
+  const winners = outcomes.flatMap((o, i) => (o.landed ? [i] : []));
+  const read = outcomes.filter((o) => o.resolvedByReading).length;
+  // "ambiguous": answers that were resolved by reading the body back.
+  const tally = `${winners.length} won, ${n - winners.length} refused, ${read} ambiguous`;
+  if (winners.length > 1) {
+    return { ok: false, detail: `${winners.length} of ${n} concurrent creates succeeded (${tally}): the store ignores If-None-Match; ${VERSIONING_HINT}` };
+  }
+  if (winners.length === 0 || body !== `contender ${winners[0]}`) {
+    return { ok: false, detail: `${n} concurrent creates: ${tally}, but the stored body is ${JSON.stringify(body ?? null)}` };
   }
   return { ok: true, detail: `${n} concurrent creates: exactly one winner (${tally})` };
 }
 
-/** Compare-and-swap: accepted with the current ETag, refused with a stale one and on a missing key. */
-export async function checkCompareAndSwap(store: Store, dir: string): Promise<Record<'cas-current-etag' | 'cas-stale-etag' | 'cas-missing-key', CheckOutcome>> {
-  const key = `${dir}cas`;
-  const v1 = await store.put(key, 'v1', create);
-  let current: CheckOutcome;
-  let stale: CheckOutcome;
-  try {
-    const v2 = await store.put(key, 'v2', update(v1.etag));
-    current = v2.etag !== v1.etag
-      ? { ok: true, detail: 'a write with the current ETag was accepted' }
-      : { ok: false, detail: 'the write with the current ETag kept the old ETag' };
-  } catch (error) {
-    if (!(error instanceof PreconditionFailedError || error instanceof WriteOutcomeUnknownError)) throw error;
-    current = { ok: false, detail: `a write with the current ETag was refused (${error.name}): compare-and-swap cannot work` };
-  }
-  try {
-    await store.put(key, 'v3', update(v1.etag));
-    stale = { ok: false, detail: 'a write with a stale ETag succeeded: the store ignores If-Match' };
-  } catch (error) {
-    if (error instanceof PreconditionFailedError) stale = { ok: true, detail: 'a write with a stale ETag was refused (PreconditionFailed)' };
-    else if (error instanceof WriteOutcomeUnknownError) stale = { ok: false, detail: `a write with a stale ETag had no clear answer (${error.message})` };
-    else throw error;
-  }
-  const missingKey = `${dir}cas-missing`;
-  let missing: CheckOutcome;
-  try {
-    await store.put(missingKey, 'x', update(v1.etag));
-    missing = { ok: false, detail: 'a compare-and-swap on a missing key created it' };
-  } catch (error) {
-    if (!(error instanceof PreconditionFailedError)) throw error;
-    missing = { ok: true, detail: 'a compare-and-swap on a missing key was refused' };
-  }
-  return { 'cas-current-etag': current, 'cas-stale-etag': stale, 'cas-missing-key': missing };
+/** What the three compare-and-swap checks share: one object, and the ETag of its first version. */
+export interface CasState {
+  key: string;
+  firstEtag?: string;
+  /** The current-ETag write landed, so `firstEtag` is stale. */
+  swapped?: boolean;
 }
 
-async function readText(store: Store, key: string): Promise<string> {
-  const got = await store.get(key);
-  if (isNotModified(got)) throw new Error(`unexpected NotModified for ${key}`);
-  return Buffer.from(got.body).toString('utf8');
+/** A compare-and-swap with the current ETag must be accepted (and give a new ETag). */
+export async function checkCasCurrentEtag(io: ProbeRequests, state: CasState): Promise<CheckOutcome> {
+  const v1 = await io.write(state.key, 'v1', create);
+  if (!v1.landed) return { ok: false, detail: `the create of a fresh key was refused (${describe(v1.refusal)})` };
+  state.firstEtag = v1.etag;
+  const v2 = await io.write(state.key, 'v2', update(v1.etag));
+  if (v2.landed) {
+    state.swapped = true;
+    return v2.etag !== v1.etag
+      ? { ok: true, detail: 'a write with the current ETag was accepted' }
+      : { ok: false, detail: 'the write with the current ETag kept the old ETag' };
+  }
+  if (v2.refusal instanceof NotSupportedError) return { ok: false, detail: `${v2.refusal.message}; ${VERSIONING_HINT}` };
+  // Confirm by reading back: the refusal counts only if the object is still the version whose ETag we sent.
+  const now = await io.read(state.key);
+  if (now?.body === 'v1' && now.etag === v1.etag) {
+    return { ok: false, detail: `a write with the current ETag was refused (${v2.refusal.name}) and the object is unchanged: compare-and-swap cannot work; ${VERSIONING_HINT}` };
+  }
+  const seen = now ? `${JSON.stringify(now.body)} with ETag ${now.etag} (the create answered ETag ${v1.etag})` : 'missing';
+  return { ok: false, detail: `a write with the current ETag was refused (${v2.refusal.name}), and the object now reads ${seen}` };
+}
+
+/** A compare-and-swap with a stale ETag must be refused. */
+export async function checkCasStaleEtag(io: ProbeRequests, state: CasState): Promise<CheckOutcome> {
+  const stale = state.firstEtag;
+  if (stale === undefined) return { ok: false, detail: 'not tested: the object to swap could not be created (see cas-current-etag)' };
+  // If the current-ETag write was refused, the first ETag is made stale another way.
+  if (!state.swapped) await io.call(`PUT ${state.key}`, () => io.store.put(state.key, 'v2 (overwritten)', overwrite));
+  const v3 = await io.write(state.key, 'v3', update(stale));
+  if (v3.landed) return { ok: false, detail: 'a write with a stale ETag succeeded: the store ignores If-Match' };
+  return refusedAsExpected(v3, 'a write with a stale ETag was refused');
+}
+
+/** A compare-and-swap on a missing key must be refused, not create it. */
+export async function checkCasMissingKey(io: ProbeRequests, dir: string, state: CasState): Promise<CheckOutcome> {
+  const missing = await io.write(`${dir}cas-missing`, 'x', update(state.firstEtag ?? '0'.repeat(32)));
+  if (missing.landed) return { ok: false, detail: 'a compare-and-swap on a missing key created it' };
+  return refusedAsExpected(missing, 'a compare-and-swap on a missing key was refused');
+}
+
+function refusedAsExpected(write: Extract<ProbeWrite, { landed: false }>, detail: string): CheckOutcome {
+  if (write.refusal instanceof NotSupportedError) return { ok: false, detail: `not tested: ${write.refusal.message}` };
+  return { ok: true, detail: `${detail} (${write.refusal.name})` };
+}
+
+/** Like Promise.all, but waits for every request to end before failing, so none is still writing during cleanup. */
+async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
+}
+
+function describe(error: StoreError): string {
+  return error instanceof NotSupportedError ? error.message : error.name;
 }

@@ -1,4 +1,4 @@
-import { NotSupportedError } from './errors.js';
+import { NotSupportedError, StoreError } from './errors.js';
 
 /**
  * ETags cross the Store interface unquoted. On the wire, S3 sends them
@@ -46,6 +46,11 @@ export async function detectEtagQuoting(probe: EtagQuotingProbe): Promise<EtagQu
       'the store refused a compare-and-swap (If-Match) with the current ETag, quoted and unquoted; it cannot hold leases',
     );
   } finally {
-    await probe.remove();
+    // Best effort: a scratch object left behind is harmless, while failing the
+    // detection (and with it the caller's compare-and-swap) for a transient
+    // error on its delete is not.
+    await probe.remove().catch((error: unknown) => {
+      if (!(error instanceof StoreError && error.retryable)) throw error;
+    });
   }
 }

@@ -152,10 +152,16 @@ export class S3Store implements Store {
     this.clients.destroy();
   }
 
-  /** The If-Match form this endpoint accepts (detected on first use, then remembered). */
-  etagQuoting(): Promise<EtagQuoting> {
+  /**
+   * The If-Match form this endpoint accepts (detected on first use, then
+   * remembered). `scratchPrefix`: where the detection's scratch object goes
+   * (default `_probe/etag-quoting/`); the capability probe passes its own
+   * directory, so its cleanup also removes a scratch object that a failed
+   * detection left behind.
+   */
+  etagQuoting(options?: { scratchPrefix?: string }): Promise<EtagQuoting> {
     if (this.quoting) return this.quoting;
-    const detection = this.detectQuoting();
+    const detection = this.detectQuoting(options?.scratchPrefix ?? `${PROBE_PREFIX}etag-quoting/`);
     this.quoting = detection;
     // A failed detection (endpoint down) is not remembered: the next CAS tries again.
     detection.catch(() => {
@@ -164,8 +170,8 @@ export class S3Store implements Store {
     return detection;
   }
 
-  private async detectQuoting(): Promise<EtagQuoting> {
-    const scratch = `${PROBE_PREFIX}etag-quoting/${this.ids.ulid()}`;
+  private async detectQuoting(scratchPrefix: string): Promise<EtagQuoting> {
+    const scratch = `${scratchPrefix}${this.ids.ulid()}`;
     return detectEtagQuoting({
       create: async (body) => (await this.put(scratch, body, { kind: 'create' })).etag,
       swap: async (ifMatch, body) => {

@@ -1,5 +1,5 @@
 import type { Clock } from '../time/clock.js';
-import type { IdSource } from '../util/ids.js';
+import type { IdSource } from './ids.js';
 
 /** Bounded retries with exponential backoff and jitter, timed by the injected Clock. */
 export interface RetryPolicy {

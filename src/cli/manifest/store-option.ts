@@ -8,7 +8,10 @@ import { systemIds } from '../../util/ids.js';
  * Opens `--store URL` for a manifest command, runs `fn`, closes the store.
  * `probe`: the command writes (publish), so the store must first prove it
  * honours conditional writes (the capability probe); one that does not is
- * refused with UnsafeStoreError before anything is published.
+ * refused with UnsafeStoreError before anything is published. A store that
+ * answers only transient errors, even after the probe's retries, fails with
+ * ProbeUnavailableError instead (name "Unavailable", retryable): one line
+ * saying the store is unavailable and to retry, never an "unsafe" verdict.
  */
 export async function withStore<T>(url: string, options: { probe: boolean }, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = openStore(url, { clock: systemClock, ids: systemIds });
