@@ -5,8 +5,8 @@
 'use strict';
 
 (function () {
-  const COLOURS = { '.': '#d0d4d9', w: '#2f80ed', x: '#f2994a', r: '#9bc3f5', d: '#27ae60', m: '#eb5757', f: '#b00020', c: '#9b51e0' };
-  const NAMES = { '.': 'pending', w: 'working', x: 'expired', r: 'released', d: 'done', m: 'done, hash mismatch', f: 'failed', c: 'conflict' };
+  const COLOURS = { '.': '#d0d4d9', w: '#2f80ed', x: '#f2994a', r: '#9bc3f5', d: '#27ae60', m: '#eb5757', f: '#b00020', c: '#9b51e0', '?': '#6c757d' };
+  const NAMES = { '.': 'pending', w: 'working', x: 'expired', r: 'released', d: 'done', m: 'done, hash mismatch', f: 'failed', c: 'conflict', '?': 'unknown (lease changed or not judged since the last look)' };
   const state = { updates: 0, received: [], cells: '', drawMs: null, drawnAt: null };
   window.replayObserver = state;
 

@@ -2,12 +2,15 @@
  * One run's live view inside the observer. Built from the store at start
  * (RunReader.refresh), re-synced from the store every `resyncMs` so it is
  * right with gossip down, node records re-read every `nodesMs` (heartbeats:
- * who is dead), and kept live from gossip: progress messages update speeds
- * and head blocks at once, item events (claimed, done, released, failed,
- * conflict) trigger a targeted read of that item, so what is shown still
- * comes from the store. Each change recomputes the view (at most every
- * `throttleMs`) and tells the listeners; the cell of an item an event named
- * is recomputed alone and sent at once.
+ * who is dead) together with the few leases the view could not judge by the
+ * next beat without a new look (RunReader.refreshLeases: held leases whose
+ * last listing grows too old, changed ones not read yet: a lease's state is
+ * never guessed, docs/status.md), and kept live from gossip: progress
+ * messages update speeds and head blocks at once, item events (claimed,
+ * done, released, failed, conflict) trigger a targeted read of that item,
+ * so what is shown still comes from the store. Each change recomputes the
+ * view (at most every `throttleMs`) and tells the listeners; the cell of an
+ * item an event named is recomputed alone and sent at once.
  */
 import type { ReceivedMessage } from '../gossip/gossip.js';
 import { GossipHints } from '../gossip/hints.js';
@@ -66,15 +69,17 @@ export class LiveRun {
     this.markLoaded = resolve;
   });
   private readonly throttleMs: number;
+  private readonly nodesMs: number;
   private itemIndex: Map<string, number> | undefined;
 
   constructor(private readonly options: LiveRunOptions) {
     this.reader = new RunReader({ store: options.store, clock: options.clock, run: options.run, concurrency: options.concurrency ?? 32 });
     this.hints = new GossipHints(options.clock, options.observer);
     this.throttleMs = options.throttleMs ?? 1_000;
+    this.nodesMs = options.nodesMs ?? 5_000;
     const onError = (what: string) => (error: unknown) => options.logger.warn({ run: options.run, err: error }, `observer ${what} failed; retrying`);
     this.resync = new Ticker(options.clock, options.resyncMs ?? 30_000, () => this.refreshAll(), onError('store re-sync'));
-    this.nodes = new Ticker(options.clock, options.nodesMs ?? 5_000, () => this.refreshNodes(), onError('node record read'));
+    this.nodes = new Ticker(options.clock, this.nodesMs, () => this.refreshNodes(), onError('node record read'));
   }
 
   get run(): string {
@@ -152,9 +157,12 @@ export class LiveRun {
     }
   }
 
+  /** Heartbeats, and the leases that would otherwise turn `unknown` before the beat after next (a lease is never guessed). */
   private async refreshNodes(): Promise<void> {
     try {
-      await this.reader.refreshNodes();
+      const until = this.options.clock.monotonic() + 2 * this.nodesMs;
+      const failed = (await Promise.allSettled([this.reader.refreshNodes(), this.reader.refreshLeases(until)])).find((o) => o.status === 'rejected');
+      if (failed) throw failed.reason;
     } finally {
       this.afterNodes();
       this.scheduleRecompute();

@@ -55,7 +55,7 @@ export function computeRunView(state: RunState, input: StatusInput): RunView {
   let blocksDone = 0;
   for (let index = 0; index < state.items.length; index++) {
     const item = state.items[index]!;
-    const v: ItemVerdict = itemState(item, state, nodes, conflictedItems, now);
+    const v: ItemVerdict = itemState(item, state, conflictedItems, now);
     counts[v.state] += 1;
     cells[index] = cellByte(v);
     const span = item.end - item.start;
@@ -119,5 +119,5 @@ export function itemCell(state: RunState, index: number, input: StatusInput): st
   const item = state.items[index];
   if (!item) return undefined;
   const conflicted = new Set(conflictsByItem(state).keys());
-  return cellCode(itemState(item, state, nodeViews(state, input.now.monotonic, input.peers), conflicted, input.now.monotonic));
+  return cellCode(itemState(item, state, conflicted, input.now.monotonic));
 }

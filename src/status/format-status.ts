@@ -19,7 +19,8 @@ export function formatStatus(s: RunStatus): string {
   const p = s.progress;
   out.push(`progress    ${p.percentBlocks} % of blocks (${p.blocksDone}/${p.blocksTotal}), ${p.percentItems} % of items; ${p.blocksPerSecond} blocks/s; ETA ${formatDuration(p.etaSeconds)}`);
   const i = s.items;
-  out.push(`items       pending ${i.pending}  working ${i.working}  expired ${i.expired}  released ${i.released}  done ${i.done}  failed ${i.failed}  conflict ${i.conflict}  (total ${i.total})`);
+  // `unknown` only when there are some (a lease changed and could not be read, or was last seen too long ago to judge).
+  out.push(`items       pending ${i.pending}  working ${i.working}  expired ${i.expired}  released ${i.released}  done ${i.done}  failed ${i.failed}  conflict ${i.conflict}${i.unknown ? `  unknown ${i.unknown}` : ''}  (total ${i.total})`);
   const v = s.verdicts;
   out.push(`verdicts    match ${v.match}  mismatch ${v.mismatch}  unverified ${v.unverified}  conflict ${v.conflict}${v.unread ? `  (not read yet ${v.unread})` : ''}`);
   out.push(`continuity  ${s.continuity.checked} boundaries checked, ${s.continuity.breaks.length} breaks`);

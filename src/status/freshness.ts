@@ -12,6 +12,12 @@
  *   - this reader has seen the same ETag for longer than the limit on its own
  *     monotonic clock (only a long-running reader gets there).
  * Neither rule reads a writer's wall-clock fields (`heartbeatAt`...).
+ *
+ * Both rules assume the version is still current. A reader only knows that
+ * up to its last sighting (`lastSeenAt`: the last listing or GET that showed
+ * the ETag), so `judgeVersion` tells three cases apart: stale already when
+ * last seen (known), not stale even now (known), or not stale when last seen
+ * but past its limit now if unchanged: unknown until the reader looks again.
  */
 import { storeTimeAt, type StoreClockSample } from '../time/store-time.js';
 import type { Sighting } from './run-state.js';
@@ -34,6 +40,35 @@ export function ageOf(sighting: Sighting, storeClock: StoreClockSample | undefin
 export function isStale(age: Age, limitMs: number): boolean {
   if (age.unchangedMs > limitMs) return true;
   return age.storeAgeMs !== undefined && age.storeAgeMs > limitMs + STORE_CLOCK_MARGIN_MS;
+}
+
+/**
+ * The monotonic time after which the version counts as stale by either rule
+ * if it has not changed: `isStale(ageOf(s, clock, t), limit)` exactly when
+ * `t > staleFrom(s, clock, limit)` (the same two rules, solved for the time).
+ */
+export function staleFrom(sighting: Sighting, storeClock: StoreClockSample | undefined, limitMs: number): number {
+  const byReader = sighting.firstSeenAt + limitMs;
+  if (!storeClock) return byReader;
+  // storeTimeAt(storeClock, t) - lastModified > limit + margin, solved for t.
+  return Math.min(byReader, sighting.lastModified + limitMs + STORE_CLOCK_MARGIN_MS - storeClock.storeDate + storeClock.seenAt);
+}
+
+/**
+ * What this reader knows now about a version's freshness:
+ *   `stale`   it was stale already at its last sighting (it stays so until a
+ *             new version appears, which only a new look can show);
+ *   `fresh`   it is not stale now, even if it has not changed since;
+ *   `unknown` not stale at its last sighting, but past its limit now unless
+ *             it changed since, and the reader has not looked since: a
+ *             renewal and a lapse look the same from here.
+ */
+export type VersionFreshness = 'stale' | 'fresh' | 'unknown';
+
+export function judgeVersion(sighting: Sighting, storeClock: StoreClockSample | undefined, nowMonotonic: number, limitMs: number): VersionFreshness {
+  const from = staleFrom(sighting, storeClock, limitMs);
+  if (sighting.lastSeenAt > from) return 'stale';
+  return nowMonotonic > from ? 'unknown' : 'fresh';
 }
 
 /** The age to show people: the store's view when known (it survives reader restarts), else our own. */

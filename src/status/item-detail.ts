@@ -41,7 +41,7 @@ export interface ItemDetail {
   conflicts: ConflictRecord[];
   /** Oldest first. */
   failures: FailureRecord[];
-  /** The holder's node as others see it, for a held lease. */
+  /** The holder's node as others see it, for a held lease: shown beside the lease's state, never deciding it. */
   holder: NodeStatus | null;
 }
 
@@ -58,11 +58,13 @@ export async function readItemDetail(
   state = await reader.refreshItem(item);
   const manifestItem = state.items[index]!;
   const [lease, result] = await Promise.all([readLease({ store, clock, run: state.run }, item), readResult(store, reader, item)]);
-  const nodes = nodeViews(state, input.now.monotonic, input.peers);
+  // Judged as of now, after the reads (their sightings are later than `input.now`).
+  const now = Math.max(input.now.monotonic, clock.monotonic());
+  const nodes = nodeViews(state, now, input.peers);
   const conflicts = conflictsByItem(state).get(item) ?? [];
-  const verdict = itemState(manifestItem, state, nodes, new Set(conflicts.length > 0 ? [item] : []), input.now.monotonic);
+  const verdict = itemState(manifestItem, state, new Set(conflicts.length > 0 ? [item] : []), now);
   const holder = lease?.record?.state === 'held' ? nodes.get(lease.record.holder) ?? null : null;
-  const sighting = lease && { key: lease.key, etag: lease.etag, lastModified: lease.lastModified.getTime(), firstSeenAt: lease.seenAt };
+  const sighting = lease && { key: lease.key, etag: lease.etag, lastModified: lease.lastModified.getTime(), firstSeenAt: lease.seenAt, lastSeenAt: lease.seenAt };
   return {
     run: state.run,
     item,

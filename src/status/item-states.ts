@@ -1,28 +1,33 @@
 /**
  * The state of every item (run-status.ts lists them) and its one-character
- * grid code, decided from the reader's state and the node views:
+ * grid code, decided from what the reader holds of the store's objects:
  *
- *   conflict record(s)                -> conflict
- *   a result (listed; read or not)    -> done (`m` in the grid when its hash mismatches)
- *   no lease                          -> pending
- *   lease released / failed / done    -> released / failed / done
- *   lease held, holder's record stale -> expired
- *   lease held, holder has no usable record (or stopped) and the lease itself is stale
- *                                     -> expired
- *   lease held otherwise              -> working
+ *   conflict record(s)                   -> conflict
+ *   a result (listed; read or not)       -> done (`m` in the grid when its hash mismatches)
+ *   no lease                             -> pending
+ *   otherwise the lease's own state (lease-states.ts):
+ *     changed since read / never read    -> unknown ("changed, not read yet")
+ *     released / failed / done           -> released / failed / done (as read at its current ETag)
+ *     held, stale by its own version age -> expired: held, not renewed for longer than its TTL;
+ *                                           claimable by take-over
+ *     held, not stale                    -> working
+ *     held, not stale when last seen but past its TTL now if unchanged
+ *                                        -> unknown (the reader has not looked since)
  *
- * A held lease is judged by its holder's heartbeat first, because node
- * records are re-read every few seconds while a long-running reader lists
- * leases less often; the lease's own age is the fallback (a corrupt lease,
- * or a holder that never wrote a record).
+ * "Stale" is docs/protocol.md §4 on the lease's own version (freshness.ts):
+ * store-clock age of its lastModified over ttlMs + 1 s, or its ETag unchanged
+ * on this reader's monotonic clock for longer than ttlMs. The holder's node
+ * record never decides: a live node whose keeper gave the lease up leaves an
+ * expired lease, and a node whose record writes fail while its renewals land
+ * holds a working one. The node list shows the holder's own state beside it.
  */
 import type { LeaseRecord } from '../lease/lease.js';
 import type { ManifestItem } from '../manifest/items.js';
 import type { ConflictRecord } from '../node/conflict-record.js';
 import type { Verdict } from '../node/result-record.js';
-import { ageOf, isStale } from './freshness.js';
+import { leaseState } from './lease-states.js';
 import type { Entry, ResultSummary, RunState } from './run-state.js';
-import type { ItemState, NodeStatus } from './run-status.js';
+import type { ItemState } from './run-status.js';
 
 export const CELL_CODES: Record<ItemState | 'mismatch', string> = {
   pending: '.',
@@ -33,6 +38,7 @@ export const CELL_CODES: Record<ItemState | 'mismatch', string> = {
   mismatch: 'm',
   failed: 'f',
   conflict: 'c',
+  unknown: '?',
 };
 
 export interface ItemVerdict {
@@ -56,13 +62,7 @@ export function conflictsByItem(state: RunState): Map<string, ConflictRecord[]> 
   return byItem;
 }
 
-export function itemState(
-  item: ManifestItem,
-  state: RunState,
-  nodes: ReadonlyMap<string, NodeStatus>,
-  conflicted: ReadonlySet<string>,
-  nowMonotonic: number,
-): ItemVerdict {
+export function itemState(item: ManifestItem, state: RunState, conflicted: ReadonlySet<string>, nowMonotonic: number): ItemVerdict {
   const entry = state.results.get(item.id);
   const lease = state.leases.get(item.id);
   // Same-shaped objects (no spreads): this runs for every item on every recompute.
@@ -72,12 +72,7 @@ export function itemState(
   }
   if (conflicted.has(item.id)) return { state: 'conflict', hasResult: false, result: undefined, verdict: undefined, lease };
   if (!lease) return { state: 'pending', hasResult: false, result: undefined, verdict: undefined, lease: undefined };
-  const record = lease.value;
-  if (record && record.state !== 'held') return { state: record.state, hasResult: false, result: undefined, verdict: undefined, lease };
-  const holder = record ? nodes.get(record.holder) : undefined;
-  if (holder && holder.state !== 'stopped') return { state: holder.state === 'dead' ? 'expired' : 'working', hasResult: false, result: undefined, verdict: undefined, lease };
-  const ttlMs = record?.ttlMs ?? state.manifest?.defaults.leaseTtlMs ?? 60_000;
-  return { state: isStale(ageOf(lease, state.storeClock, nowMonotonic), ttlMs) ? 'expired' : 'working', hasResult: false, result: undefined, verdict: undefined, lease };
+  return { state: leaseState(lease, state.manifest, state.storeClock, nowMonotonic), hasResult: false, result: undefined, verdict: undefined, lease };
 }
 
 export function cellCode(verdict: ItemVerdict): string {

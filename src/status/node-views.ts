@@ -41,7 +41,7 @@ function nodeView(entry: Entry<NodeRecord> & { value: NodeRecord }, state: RunSt
     node: record.node,
     state: view,
     recordState: record.state,
-    // A dead node's items are what it held when it died (its leases are expired); a stopped one released them.
+    // A dead node's items are what its last record named (their leases decide their states, item-states.ts); a stopped one released them.
     items: view === 'stopped' ? [] : items,
     headBlock: heads.length > 0 ? Math.max(...heads) : null,
     blocksPerSecond: dead ? 0 : round1(items.reduce((sum, i) => sum + (i.blocksPerSecond ?? 0), 0)),

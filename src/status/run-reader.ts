@@ -10,7 +10,10 @@
  * when the listing shows a new ETag; a lease is not read at all once its
  * item has a result (done is decided by the result). GETs run with bounded
  * concurrency. `refreshItem` and `refreshNodes` are the cheap targeted reads
- * a gossip event calls for.
+ * a gossip event calls for; `refreshLeases` is the one a long-running reader
+ * makes between listings so that a held lease is never guessed working or
+ * expired from an old sighting (lease-states.ts): a conditional GET per lease
+ * whose version is unread or would turn `unknown` soon, nothing otherwise.
  */
 import { itemIdFromKey, parseItemId, runKeys, type RunKeys } from '../layout/keys.js';
 import { CorruptObjectError } from '../layout/schema.js';
@@ -27,6 +30,7 @@ import { NotFoundError } from '../store/errors.js';
 import { isNotModified, type Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 import { DigestIndex, decodeDigestSummaries, type DigestSummaries } from './digest-index.js';
+import { leaseNeedsLook } from './lease-states.js';
 import { summariseResult, type ResultSummary, type RunState, type StoreClockSample } from './run-state.js';
 import { SyncedPrefix, type SyncDeps } from './synced-prefix.js';
 
@@ -213,6 +217,23 @@ export class RunReader {
     const k = this.keys;
     await settleAll([this.results.syncOne(item, k.result(item)), this.conflicts.sync(`${k.conflictsPrefix}${item}/`), this.failures.sync(k.failuresOf(item))]);
     if (!this.hasResult(item)) await this.leases.syncOne(item, k.lease(item));
+    return this.state();
+  }
+
+  /**
+   * Looks again at the leases whose state this reader could not tell by
+   * `until` (monotonic) without a new look: held leases last seen long enough
+   * ago that they would turn `unknown` by then, and leases whose current
+   * version is unread (listed changed, GET failed). One GET each
+   * (If-None-Match: 304 for an unchanged one); none when the listings are
+   * recent. Leases of items with a result are never read.
+   */
+  async refreshLeases(until: number): Promise<RunState> {
+    const due: Array<{ id: string; key: string }> = [];
+    for (const [item, entry] of this.leases.entries) {
+      if (!this.hasResult(item) && leaseNeedsLook(entry, this.manifest, this.storeClock, until)) due.push({ id: item, key: entry.key });
+    }
+    await this.leases.syncSome(due);
     return this.state();
   }
 

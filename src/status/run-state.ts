@@ -19,14 +19,28 @@ export interface Sighting {
   etag: string;
   /** Store clock (ms since the epoch): when the store wrote this version. */
   lastModified: number;
-  /** This reader's monotonic clock when it first saw this ETag. */
+  /** This reader's monotonic clock when it first saw this ETag (the response arrived). */
   firstSeenAt: number;
+  /**
+   * This reader's monotonic clock when it last asked and was shown this ETag
+   * (the request of the latest listing page or GET that had it was sent):
+   * the version was still current then. What is known about it stops here;
+   * freshness.ts judges "stale as of this sighting" apart from "stale now".
+   */
+  lastSeenAt: number;
 }
 
 export interface Entry<T> extends Sighting {
-  /** Undefined when the object was not read (not needed) or could not be used (`problem`). */
+  /** Undefined when the object was not read (not needed, or its GET failed) or could not be used (`problem`). */
   value?: T;
   problem?: string;
+  /**
+   * True when `value` was decoded from an OLDER version than this entry's
+   * ETag: a listing showed a new version whose GET has not succeeded yet.
+   * Node records are shown with it (a new ETag proves a heartbeat); a lease
+   * in this state is `unknown`, never the older read's state.
+   */
+  outdated?: true;
 }
 
 /** The store's clock as last seen (src/time/store-time.ts). */
@@ -55,7 +69,7 @@ export interface RunState {
   manifest: Manifest | undefined;
   /** The manifest's items in order (empty without a manifest). */
   items: readonly ManifestItem[];
-  /** By item id. A lease of a done item is listed but not read (`value` undefined). */
+  /** By item id. A lease of a done item is listed but not read (`value` undefined). Leases are never shown from an older read (`outdated`). */
   leases: ReadonlyMap<string, Entry<LeaseRecord>>;
   results: ReadonlyMap<string, Entry<ResultSummary>>;
   /** By object key (several per item are possible). */

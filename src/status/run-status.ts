@@ -11,13 +11,18 @@ import type { NodeCounts, NodeState } from '../node/node-record.js';
 export const STATUS_SCHEMA = 'replay/status/v1';
 
 /**
- * Every item is in exactly one state:
- * `pending` no lease yet; `working` held and live; `expired` held, but its
- * holder's node record (or the lease itself) went stale; `released` free to
+ * Every item is in exactly one state (the rules: item-states.ts):
+ * `pending` no lease yet; `working` lease held and renewed within its TTL;
+ * `expired` lease held but not renewed for longer than its TTL (by the
+ * lease's own version age), claimable by take-over; `released` free to
  * claim; `done` has its canonical result; `failed` out of attempts;
- * `conflict` a second, different result was recorded (nondeterminism).
+ * `conflict` a second, different result was recorded (nondeterminism);
+ * `unknown` the reader cannot tell without a new look: the lease changed
+ * since it was read and the new version is not read yet, or it was held when
+ * last seen and could have lapsed since. Added last so the older states keep
+ * their order.
  */
-export const ITEM_STATES = ['pending', 'working', 'expired', 'released', 'done', 'failed', 'conflict'] as const;
+export const ITEM_STATES = ['pending', 'working', 'expired', 'released', 'done', 'failed', 'conflict', 'unknown'] as const;
 export type ItemState = (typeof ITEM_STATES)[number];
 
 /** A node as others see it: its own state, or `dead` when its record went stale. */

@@ -8,6 +8,14 @@
  * Bad data is reported, never fatal: a key that is not the prefix's kind is a
  * `foreign key` problem (not read), an object that does not decode is a
  * problem remembered with its ETag (not read again until it changes).
+ *
+ * An entry's value always belongs to the version its ETag names, or says it
+ * does not: a changed key that is read at once keeps its previous entry
+ * (an older view, consistent in itself) until the GET answers; if the GET
+ * fails, or the key is not read now, the entry takes the listing's version
+ * and keeps the older value flagged `outdated` (a lease is then `unknown`,
+ * never the older read's state). Every listing page and GET that shows an
+ * unchanged ETag moves its `lastSeenAt` to when that request was sent.
  */
 import { CorruptObjectError } from '../layout/schema.js';
 import { mapLimit } from '../manifest/map-limit.js';
@@ -62,16 +70,17 @@ export class SyncedPrefix<T> {
    * propagate after the rest was applied.
    */
   async sync(scope = this.spec.prefix, options: { read?: boolean } = {}): Promise<void> {
-    const listed = new Map<string, { info: ObjectInfo; seenAt: number }>();
+    const listed = new Map<string, { info: ObjectInfo; sentAt: number; seenAt: number }>();
     const foreign = new Set<string>();
     let startAfter: string | undefined;
     for (;;) {
+      const sentAt = this.deps.clock.monotonic();
       const page = await this.deps.store.list({ prefix: scope, startAfter });
       const seenAt = this.deps.clock.monotonic();
       for (const info of page.items) {
         const id = this.spec.idOf(info.key);
         if (id === undefined) foreign.add(info.key);
-        else listed.set(id, { info, seenAt });
+        else listed.set(id, { info, sentAt, seenAt });
       }
       if (!page.nextStartAfter) break;
       startAfter = page.nextStartAfter;
@@ -83,21 +92,24 @@ export class SyncedPrefix<T> {
     for (const [id, entry] of this.entries) {
       if (entry.key.startsWith(scope) && !listed.has(id)) this.remove(id, entry);
     }
-    const toRead: Array<{ id: string; info: ObjectInfo; seenAt: number }> = [];
+    const toRead: ToRead[] = [];
     const unread = new Set([...this.unread].filter((id) => this.entries.get(id)?.key.startsWith(scope) === false));
-    for (const [id, { info, seenAt }] of listed) {
+    for (const [id, { info, sentAt, seenAt }] of listed) {
       const known = this.entries.get(id);
-      const changed = !known || known.etag !== info.etag;
-      if (changed) {
-        // The previous content stays shown until the new version is read; its age is the new one's.
-        const sighting = { key: info.key, etag: info.etag, lastModified: info.lastModified.getTime(), firstSeenAt: seenAt };
-        this.entries.set(id, known?.value === undefined ? sighting : { ...sighting, value: known.value });
-        this.problems.delete(info.key);
+      const reading = !this.spec.skipRead?.(id) && options.read !== false;
+      if (known && known.etag === info.etag) {
+        // Still this version when the page was asked for.
+        known.lastSeenAt = Math.max(known.lastSeenAt, sentAt);
+        if (!this.unread.has(id)) continue;
+        unread.add(id);
+        if (reading) toRead.push({ id, sighting: sightingOf(known) });
+        continue;
       }
-      if (!changed && !this.unread.has(id)) continue;
+      const sighting: Sighting = { key: info.key, etag: info.etag, lastModified: info.lastModified.getTime(), firstSeenAt: seenAt, lastSeenAt: sentAt };
       // Unread until its GET succeeds (readAll), so `complete` stays false meanwhile.
       unread.add(id);
-      if (!this.spec.skipRead?.(id) && options.read !== false) toRead.push({ id, info, seenAt });
+      if (reading) toRead.push({ id, sighting });
+      else this.takeListed(id, sighting);
     }
     this.unread = unread;
     await this.readAll(toRead);
@@ -105,11 +117,11 @@ export class SyncedPrefix<T> {
 
   /** Reads the entries listed but not read yet (and not skipped). */
   async readUnread(): Promise<void> {
-    const toRead: Array<{ id: string; info: ObjectInfo; seenAt: number }> = [];
+    const toRead: ToRead[] = [];
     for (const id of this.unread) {
       const entry = this.entries.get(id);
       if (!entry || this.spec.skipRead?.(id)) continue;
-      toRead.push({ id, info: { key: entry.key, etag: entry.etag, size: 0, lastModified: new Date(entry.lastModified) }, seenAt: entry.firstSeenAt });
+      toRead.push({ id, sighting: sightingOf(entry) });
     }
     await this.readAll(toRead);
   }
@@ -125,7 +137,7 @@ export class SyncedPrefix<T> {
       if (!entry) continue;
       const value = valueFor(id, entry);
       if (value === undefined) continue;
-      this.entries.set(id, { key: entry.key, etag: entry.etag, lastModified: entry.lastModified, firstSeenAt: entry.firstSeenAt, value });
+      this.entries.set(id, { ...sightingOf(entry), value });
       this.problems.delete(entry.key);
       this.unread.delete(id);
     }
@@ -140,12 +152,21 @@ export class SyncedPrefix<T> {
   async syncOne(id: string, key: string): Promise<void> {
     const known = this.entries.get(id);
     try {
-      const got = await this.deps.store.get(key, known?.value !== undefined ? { ifNoneMatch: known.etag } : undefined);
+      const sentAt = this.deps.clock.monotonic();
+      // Conditional only when we hold the value of the version we know (not an outdated one).
+      const got = await this.deps.store.get(key, known?.value !== undefined && !known.outdated ? { ifNoneMatch: known.etag } : undefined);
       const seenAt = this.deps.clock.monotonic();
       this.deps.onStoreClock({ storeDate: got.storeDate.getTime(), seenAt });
-      if (isNotModified(got)) return;
+      if (isNotModified(got)) {
+        const entry = this.entries.get(id);
+        if (entry?.etag === got.etag) {
+          entry.lastSeenAt = Math.max(entry.lastSeenAt, sentAt);
+          if (entry.value !== undefined && !entry.outdated) this.unread.delete(id);
+        }
+        return;
+      }
       const firstSeenAt = known?.etag === got.etag ? known.firstSeenAt : seenAt;
-      this.apply(id, { key, etag: got.etag, lastModified: got.lastModified.getTime(), firstSeenAt }, got.body);
+      this.apply(id, { key, etag: got.etag, lastModified: got.lastModified.getTime(), firstSeenAt, lastSeenAt: sentAt }, got.body);
       this.unread.delete(id);
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
@@ -153,19 +174,33 @@ export class SyncedPrefix<T> {
     }
   }
 
-  private async readAll(toRead: Array<{ id: string; info: ObjectInfo; seenAt: number }>): Promise<void> {
+  /** `syncOne` for several entries, with bounded concurrency; the first store error propagates after the rest were read. */
+  async syncSome(targets: ReadonlyArray<{ id: string; key: string }>): Promise<void> {
     let firstError: unknown;
-    await mapLimit(toRead, this.deps.concurrency, async ({ id, info }) => {
+    await mapLimit(targets, this.deps.concurrency, async ({ id, key }) => {
       try {
-        const got = await this.deps.store.get(info.key);
+        await this.syncOne(id, key);
+      } catch (error) {
+        firstError ??= error;
+      }
+    });
+    if (firstError !== undefined) throw firstError;
+  }
+
+  private async readAll(toRead: ToRead[]): Promise<void> {
+    let firstError: unknown;
+    await mapLimit(toRead, this.deps.concurrency, async ({ id, sighting }) => {
+      try {
+        const sentAt = this.deps.clock.monotonic();
+        const got = await this.deps.store.get(sighting.key);
         const arrived = this.deps.clock.monotonic();
         this.deps.onStoreClock({ storeDate: got.storeDate.getTime(), seenAt: arrived });
         if (isNotModified(got)) return;
-        const entry = this.entries.get(id);
-        if (!entry) return; // removed meanwhile
         // The listing's version may be older than the one read; keep the read one.
-        const sighting = got.etag === entry.etag ? entry : { key: info.key, etag: got.etag, lastModified: got.lastModified.getTime(), firstSeenAt: arrived };
-        this.apply(id, sighting, got.body);
+        const read: Sighting = got.etag === sighting.etag
+          ? { ...sighting, lastSeenAt: Math.max(sighting.lastSeenAt, sentAt) }
+          : { key: sighting.key, etag: got.etag, lastModified: got.lastModified.getTime(), firstSeenAt: arrived, lastSeenAt: sentAt };
+        this.apply(id, read, got.body);
         this.unread.delete(id);
       } catch (error) {
         if (error instanceof NotFoundError) {
@@ -173,6 +208,8 @@ export class SyncedPrefix<T> {
           if (entry) this.remove(id, entry);
           return;
         }
+        // Not read: what the listing showed is all we know of this version.
+        this.takeListed(id, sighting);
         this.unread.add(id);
         firstError ??= error;
       }
@@ -180,14 +217,22 @@ export class SyncedPrefix<T> {
     if (firstError !== undefined) throw firstError;
   }
 
-  private apply(id: string, sighting: Omit<Entry<T>, 'value' | 'problem'>, body: Uint8Array): void {
+  /** The entry becomes the listed version, unread: no value, or the older one flagged `outdated`. */
+  private takeListed(id: string, sighting: Sighting): void {
+    const known = this.entries.get(id);
+    if (known?.etag === sighting.etag) return;
+    if (known) this.problems.delete(known.key);
+    this.entries.set(id, known?.value === undefined ? sightingOf(sighting) : { ...sightingOf(sighting), value: known.value, outdated: true });
+  }
+
+  private apply(id: string, sighting: Sighting, body: Uint8Array): void {
     try {
-      this.entries.set(id, { ...sighting, value: this.spec.decode(sighting.key, body, id) });
+      this.entries.set(id, { ...sightingOf(sighting), value: this.spec.decode(sighting.key, body, id) });
       this.problems.delete(sighting.key);
     } catch (error) {
       // Whatever the bucket holds must not crash a reader: an unexpected shape is a problem too.
       const problem = error instanceof CorruptObjectError ? error.message : `corrupt object ${sighting.key}: ${String(error)}`;
-      this.entries.set(id, { key: sighting.key, etag: sighting.etag, lastModified: sighting.lastModified, firstSeenAt: sighting.firstSeenAt, problem });
+      this.entries.set(id, { ...sightingOf(sighting), problem });
       this.problems.set(sighting.key, problem);
     }
   }
@@ -197,6 +242,17 @@ export class SyncedPrefix<T> {
     this.problems.delete(entry.key);
     this.unread.delete(id);
   }
+}
+
+interface ToRead {
+  id: string;
+  /** The version the listing showed (the GET may find a newer one). */
+  sighting: Sighting;
+}
+
+/** Only the sighting's own fields (an entry also carries its value, problem and flags). */
+function sightingOf(s: Sighting): Sighting {
+  return { key: s.key, etag: s.etag, lastModified: s.lastModified, firstSeenAt: s.firstSeenAt, lastSeenAt: s.lastSeenAt };
 }
 
 const FOREIGN = 'foreign key (not an object this product writes here); it is ignored';

@@ -26,9 +26,9 @@ beforeEach(async () => {
 
 describe('status computation', () => {
   it('puts every item in exactly one state and counts verdicts, progress, failures and conflicts', async () => {
-    // n2 dies: its record is written, then the clock runs past its stale-after time while n1 keeps beating.
+    // n2 dies: its record and lease are written, then the clock runs past both (stale-after, TTL) while n1 keeps beating.
     await run.node('n2', { items: [{ item: items[2]!, epoch: 1, startedAt: 'x', headBlock: 2500 }] });
-    await run.lease(items[2]!, { holder: 'n2' });
+    await run.lease(items[2]!, { holder: 'n2', ttlMs: 15_000 });
     await clock.advance(20_000);
     await run.node('n1', { items: [{ item: items[1]!, epoch: 3, startedAt: 'x', headBlock: 1400, blocksPerSecond: 50 }], seq: 9 });
     await run.lease(items[1]!, { holder: 'n1', epoch: 3 });
@@ -47,7 +47,7 @@ describe('status computation', () => {
     const s = view.status;
     expect(s.schema).toBe(STATUS_SCHEMA);
     expect(s.complete).toBe(true);
-    expect(s.items).toEqual({ pending: 1, working: 1, expired: 1, released: 1, done: 3, failed: 1, conflict: 1, total: 9 });
+    expect(s.items).toEqual({ pending: 1, working: 1, expired: 1, released: 1, done: 3, failed: 1, conflict: 1, unknown: 0, total: 9 });
     expect(view.cells).toBe('.wxrddmfc');
     expect(s.verdicts).toEqual({ match: 1, mismatch: 1, unverified: 1, conflict: 1, unread: 0 });
     expect(s.mismatches).toEqual([{ item: items[6], endHash: hashOf(7000), expectedEndHash: 'f'.repeat(64), node: 'n1' }]);
@@ -96,11 +96,12 @@ describe('status computation', () => {
     expect(s.continuity.breaks).toEqual([{ block: 2000, endItem: items[1], endHash: 'ab'.repeat(32), startItem: items[2], startHash: hashOf(2000) }]);
   });
 
-  it('judges a one-shot read by the store clock: stale only past stale-after plus the 1 s margin', async () => {
+  it('judges a one-shot read by the store clock: stale only past stale-after (or TTL) plus the 1 s margin', async () => {
     await run.node('n1', { staleAfterMs: 15_000 });
-    await run.lease(items[0]!, { holder: 'n1' });
+    await run.lease(items[0]!, { holder: 'n1', ttlMs: 15_000 });
     await clock.advance(15_900);
-    expect((await statusNow()).nodes[0]!.state).toBe('working');
+    const before = await statusNow();
+    expect([before.nodes[0]!.state, before.items.working]).toEqual(['working', 1]);
     await clock.advance(200);
     const s = await statusNow();
     expect(s.nodes[0]).toMatchObject({ state: 'dead', heartbeatAgeMs: 16_100 });
@@ -178,6 +179,98 @@ describe('status computation', () => {
     const s = computeRunStatus(await new RunReader({ store, clock, run: 'nope' }).refresh(), { now: { monotonic: 0, wall: 0 } });
     expect(s).toMatchObject({ complete: false, manifest: null, items: { total: 0 } });
     expect(s.problems).toEqual([{ key: 'runs/nope/manifest.json', problem: expect.stringMatching(/no manifest/) }]);
+  });
+
+  describe('lease states are the leases as the store has them, never guessed from the holder\'s record', () => {
+    const at = () => ({ now: { monotonic: clock.monotonic(), wall: clock.now() } });
+
+    it('a held lease renewed recently is working although its holder\'s record went stale (record writes failing in a brownout)', async () => {
+      await run.node('n1', { staleAfterMs: 15_000, items: [{ item: items[0]!, epoch: 1, startedAt: 'x' }] });
+      await run.lease(items[0]!, { holder: 'n1', ttlMs: 60_000 });
+      const reader = new RunReader({ store, clock, run: 'r1' });
+      await reader.refresh();
+      // 40 s without a record write, while the renewals (every ttl/3) land.
+      for (let i = 0; i < 2; i++) {
+        await clock.advance(20_000);
+        await run.lease(items[0]!, { holder: 'n1', ttlMs: 60_000 });
+      }
+      for (const s of [await statusNow(), computeRunStatus(await reader.refresh(), at())]) {
+        expect(s.items).toMatchObject({ working: 1, expired: 0, unknown: 0 });
+        // The node list still says what its record says: the holder looks dead.
+        expect(s.nodes[0]).toMatchObject({ node: 'n1', state: 'dead' });
+      }
+    });
+
+    it('a held lease not renewed for longer than its TTL is expired although its holder\'s record is live (its keeper gave it up)', async () => {
+      await run.node('n1', { staleAfterMs: 15_000 });
+      await run.lease(items[0]!, { holder: 'n1', ttlMs: 10_000 });
+      const reader = new RunReader({ store, clock, run: 'r1' });
+      await reader.refresh();
+      for (let seq = 2; seq <= 4; seq++) {
+        await clock.advance(4_000);
+        await run.node('n1', { staleAfterMs: 15_000, seq });
+      }
+      // 12 s: past the TTL plus the 1 s margin by the store's clock, and unchanged for 12 s on the reader's.
+      for (const view of [computeRunView(await new RunReader({ store, clock, run: 'r1' }).refresh(), at()), computeRunView(await reader.refresh(), at())]) {
+        expect(view.status.items).toMatchObject({ working: 0, expired: 1, unknown: 0 });
+        expect(view.cells[0]).toBe('x');
+        expect(view.status.nodes[0]).toMatchObject({ node: 'n1', state: 'working' });
+      }
+    });
+
+    it('a lease listed with a new ETag is not shown with an older read\'s state: held, now released, is not working', async () => {
+      await run.node('n1', { staleAfterMs: 600_000 });
+      await run.lease(items[0]!, { holder: 'n1' });
+      const reader = new RunReader({ store, clock, run: 'r1' });
+      expect(computeRunStatus(await reader.refresh(), at()).items.working).toBe(1);
+      await run.lease(items[0]!, { holder: 'n1', state: 'released', reason: 'stopping' });
+      // A brownout: listings answer, lease GETs fail.
+      const get = store.get.bind(store);
+      let failing = true;
+      store.get = async (key, options) => {
+        if (failing && key.includes('/leases/')) throw Object.assign(new Error('503 SlowDown'), { name: 'Unavailable' });
+        return get(key, options);
+      };
+      await expect(reader.refresh()).rejects.toThrow('503');
+      let view = computeRunView(reader.state(), at());
+      expect(view.status.items).toMatchObject({ working: 0, released: 0, unknown: 1 });
+      expect([view.cells[0], view.status.complete]).toEqual(['?', false]);
+      // The next look reads just that lease (one GET) and shows what the store holds.
+      failing = false;
+      store.resetCounters();
+      view = computeRunView(await reader.refreshLeases(clock.monotonic()), at());
+      expect(store.counters).toMatchObject({ get: 1, list: 0 });
+      expect(view.status.items).toMatchObject({ released: 1, unknown: 0 });
+      expect(view.cells[0]).toBe('r');
+      // The next full refresh has nothing left to read and is complete again.
+      store.resetCounters();
+      expect(computeRunStatus(await reader.refresh(), at()).complete).toBe(true);
+      expect(store.counters.get).toBe(0);
+    });
+
+    it('a long-running reader does not judge a held lease from an old listing: unknown until it looks again', async () => {
+      await run.lease(items[0]!, { holder: 'n1', ttlMs: 10_000 });
+      await run.lease(items[1]!, { holder: 'n1', ttlMs: 10_000 });
+      const reader = new RunReader({ store, clock, run: 'r1' });
+      await reader.refresh();
+      await clock.advance(5_000);
+      await run.lease(items[0]!, { holder: 'n1', ttlMs: 10_000 }); // renewed; the reader does not list
+      await clock.advance(4_000);
+      expect(computeRunStatus(reader.state(), at()).items).toMatchObject({ working: 2, unknown: 0 });
+      await clock.advance(3_000);
+      // 12 s: the versions it last saw are past TTL + 1 s by the store's clock, but one was renewed since.
+      let view = computeRunView(reader.state(), at());
+      expect(view.status.items).toMatchObject({ working: 0, expired: 0, unknown: 2 });
+      expect(view.cells.slice(0, 2)).toBe('??');
+      store.resetCounters();
+      view = computeRunView(await reader.refreshLeases(clock.monotonic()), at());
+      // One conditional GET each (the unchanged one answers 304), no listing.
+      expect(store.counters).toMatchObject({ get: 2, list: 0 });
+      expect(view.cells.slice(0, 2)).toBe('wx');
+      // Expired when last seen stays expired (until a new version shows); the working one needs a new look again.
+      await clock.advance(60_000);
+      expect(computeRunView(reader.state(), at()).cells.slice(0, 2)).toBe('?x');
+    });
   });
 
   it('lists at most listLimit entries, with complete counts', async () => {

@@ -86,6 +86,53 @@ describe('RunReader', () => {
     expect([...reader.state().results.values()].every((r) => r.value)).toBe(true);
   });
 
+  it('refreshLeases looks only at leases it could not judge soon: none after a listing, one conditional GET per held lease about to lapse', async () => {
+    const reader = new RunReader({ store, clock, run: 'r1' });
+    await reader.refresh();
+    store.resetCounters();
+    await reader.refreshLeases(clock.monotonic() + 30_000);
+    expect(store.counters).toMatchObject({ get: 0, list: 0 });
+    // The four held leases (TTL 60 s) would turn unknown 60 s after they were first seen: due now.
+    await run.lease(items[10]!, { holder: 'n1' });
+    await reader.refreshLeases(clock.monotonic() + 61_000);
+    expect(store.counters).toMatchObject({ get: 4, list: 0 });
+    const lease = reader.state().leases.get(items[11]!)!;
+    expect(lease.lastSeenAt).toBe(clock.monotonic());
+    // Done items' leases are never read; a released lease never lapses: only the three held ones are due.
+    await run.lease(items[12]!, { holder: 'n1', state: 'released' });
+    await reader.refresh();
+    store.resetCounters();
+    await reader.refreshLeases(clock.monotonic() + 600_000);
+    expect(store.counters.get).toBe(3);
+  });
+
+  it('applies a changed lease when its GET answers: meanwhile the older entry is shown whole, never a new ETag with an older value', async () => {
+    const reader = new RunReader({ store, clock, run: 'r1' });
+    await reader.refresh();
+    const before = reader.state().leases.get(items[10]!)!;
+    await run.lease(items[10]!, { holder: 'n1', state: 'released' });
+    const get = store.get.bind(store);
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    let asked!: () => void;
+    const inFlight = new Promise<void>((resolve) => (asked = resolve));
+    store.get = async (key, options) => {
+      if (key === run.keys.lease(items[10]!)) {
+        asked();
+        await held;
+      }
+      return get(key, options);
+    };
+    const refreshing = reader.refresh();
+    await inFlight;
+    const during = reader.state().leases.get(items[10]!)!;
+    expect([during.etag, during.value?.state, during.outdated]).toEqual([before.etag, 'held', undefined]);
+    answer();
+    await refreshing;
+    const after = reader.state().leases.get(items[10]!)!;
+    expect([after.etag === before.etag, after.value?.state, after.outdated]).toEqual([false, 'released', undefined]);
+  });
+
   describe('results digests', () => {
     const resultGets = (keys: string[]) => keys.filter((k) => k.includes('/results/'));
     beforeEach(() => {

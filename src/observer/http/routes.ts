@@ -109,7 +109,7 @@ async function api(ctx: RouteContext, req: IncomingMessage, res: ServerResponse,
   return notFound(res, 'endpoint');
 }
 
-const GRID_LEGEND = { '.': 'pending', w: 'working', x: 'expired', r: 'released', d: 'done', m: 'done, hash mismatch', f: 'failed', c: 'conflict' };
+const GRID_LEGEND = { '.': 'pending', w: 'working', x: 'expired', r: 'released', d: 'done', m: 'done, hash mismatch', f: 'failed', c: 'conflict', '?': 'unknown' };
 
 /** Before the first view exists an API call waits for the first load rather than answering with nothing. */
 async function loadedView(live: LiveRun) {

@@ -50,7 +50,7 @@ export function loadingPage(run: string): string {
 
 const LEGEND: Array<[keyof typeof CELL_CODES, string]> = [
   ['pending', 'pending'], ['working', 'working'], ['expired', 'expired'], ['released', 'released'],
-  ['done', 'done'], ['mismatch', 'done, hash mismatch'], ['failed', 'failed'], ['conflict', 'conflict'],
+  ['done', 'done'], ['mismatch', 'done, hash mismatch'], ['failed', 'failed'], ['conflict', 'conflict'], ['unknown', 'unknown (needs a fresh read)'],
 ];
 
 /** A canvas, one cell per item (usable with 100,000 items); the script draws it from data-cells and keeps it live. */
