@@ -7,6 +7,9 @@ import { readManifest } from '../manifest/read-manifest.js';
 import { countRequests } from '../store/counting-store.js';
 import { ALL_NODES } from '../node/control-record.js';
 import { ReplayNode, type NodeExit } from '../node/replay-node.js';
+import { requestTimeLimits } from '../node/settings.js';
+import { StoreHealth } from '../node/store-health.js';
+import { assertStoreSafe } from '../store/probe.js';
 import { createRunner, RUNNER_NAMES } from '../runner/create-runner.js';
 import { RunnerConfigError } from '../runner/runner-config-error.js';
 import { SystemClock } from '../time/system-clock.js';
@@ -98,9 +101,10 @@ async function join(flags: JoinFlags): Promise<void> {
   const logger = createLogger({ name: 'replay-node', ...(flags.logLevel ? { level: flags.logLevel } : {}) });
   // Signals are handled from the start: one that comes before the node exists (probing the store,
   // installing nodeos) means "do not join"; after, a graceful stop.
-  const late: { node?: ReplayNode; signal?: string } = {};
+  const late: { node?: ReplayNode; signal?: string; halt: AbortController } = { halt: new AbortController() };
   const removeSignals = onStopSignals(async (signal) => {
     late.signal = signal;
+    late.halt.abort();
     await late.node?.stop(`signal ${signal}`);
   }, logger);
   try {
@@ -117,14 +121,29 @@ interface JoinContext {
   ids: typeof systemIds;
   logger: ReturnType<typeof createLogger>;
   gossipSettings: Awaited<ReturnType<typeof resolveGossipFlags>>;
-  late: { node?: ReplayNode; signal?: string };
+  late: { node?: ReplayNode; signal?: string; halt: AbortController };
 }
 
+/** While the store does not answer at start-up, the longest pause between two tries. */
+const START_RETRY_MAX_MS = 5_000;
+
 async function joinRun(flags: JoinFlags, { node, dataDir, clock, ids, logger, gossipSettings, late }: JoinContext): Promise<void> {
-  await withStore(flags.store, { probe: true }, async (probed) => {
+  await withStore(flags.store, { probe: false }, async (opened) => {
+    // A store that does not answer yet (a brownout, 503 SlowDown) is waited for, as the node waits
+    // for it later; an unsafe store, wrong credentials or a missing run end the start at once.
+    const health = new StoreHealth({ clock, ids, logger, maxDelayMs: START_RETRY_MAX_MS });
+    const signal = late.halt.signal;
+    const probe = await health.untilAnswered('checking the store', () => assertStoreSafe(opened, { clock, ids }), signal);
     // Counted from here on (the probe aside): the node reports its store requests when it stops.
-    const store = countRequests(probed);
-    const { manifest } = await readManifest(store, flags.run);
+    const store = countRequests(opened);
+    const stored = probe && (await health.untilAnswered('reading the manifest', () => readManifest(store, flags.run), signal));
+    if (!stored) {
+      process.stderr.write(`replay-node: stopped by ${late.signal ?? 'a signal'} before joining\n`);
+      return;
+    }
+    const { manifest } = stored;
+    // Request timeouts follow the run's lease TTL (never above the URL's own timeoutMs).
+    store.limitRequestTime?.(requestTimeLimits(manifest.defaults.leaseTtlMs));
     let runner;
     try {
       runner = createRunner(flags.runner, {

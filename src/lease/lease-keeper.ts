@@ -51,6 +51,10 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   private stopping: Promise<LeaseRecord | undefined> | undefined;
   /** A renewal landed after the work was aborted by a loss: the lease is ours again, for stop() to release. */
   private recovered = false;
+  /** What stop() was asked to write, once it gave up waiting for a hanging renewal (that renewal's late success releases it). */
+  private abandoned: { release: ReleaseOptions | undefined } | undefined;
+  /** Renewals failed in a row without a definite loss (one warning per streak, not one per try). */
+  private failedRenewals = 0;
   private readonly renewEveryMs: number;
   private readonly abortAfterMs: number;
   private readonly retryEveryMs: number;
@@ -90,6 +94,8 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
 
   start(): void {
     if (this.running || this.stopping) return;
+    // The history checker's contract (test/support/history.ts): `lease: held` opens this node's belief, `lease: ended` closes it.
+    this.ctx.logger?.debug({ item: this.current.item, epoch: this.current.record.epoch, lease: 'held' }, 'lease held');
     this.running = Promise.all([this.renewLoop(), this.watchdog()]).catch((error: unknown) => {
       // Only a throwing event listener gets here; the loops themselves catch everything.
       this.ctx.logger?.error({ item: this.current.item, err: error }, 'lease keeper loop failed');
@@ -111,11 +117,16 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
 
   private async doStop(release: ReleaseOptions | undefined): Promise<LeaseRecord | undefined> {
     const wasLost = this.work.signal.aborted;
-    if (!wasLost) this.work.abort(new LeaseKeeperStoppedError(this.current.item));
+    if (!wasLost) {
+      this.work.abort(new LeaseKeeperStoppedError(this.current.item));
+      this.ctx.logger?.debug({ item: this.current.item, epoch: this.current.record.epoch, lease: 'ended', why: 'stopped' }, 'lease keeper stopped');
+    }
     this.loops.abort();
     // An in-flight renewal settles first, so we release the ETag it produced.
     if (!(await this.settled())) {
-      this.ctx.logger?.warn({ item: this.current.item }, 'lease renewal still in flight at stop; the lease will expire instead');
+      // If that renewal lands after all, giveBack() writes the release we were asked for: no lease is left held.
+      this.abandoned = { release };
+      this.ctx.logger?.warn({ item: this.current.item }, 'lease renewal still in flight at stop; released if it lands, else the lease expires');
       return undefined;
     }
     if (!release || (wasLost && !this.recovered)) return undefined;
@@ -145,7 +156,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
 
   private lose(error: LeaseLostError): void {
     if (this.work.signal.aborted) return;
-    this.ctx.logger?.warn({ item: error.item, reason: error.reason }, error.message);
+    this.ctx.logger?.warn({ item: error.item, epoch: this.current.record.epoch, reason: error.reason, lease: 'ended', why: error.reason }, error.message);
     this.work.abort(error);
     this.loops.abort();
     this.emit('lease:lost', error);
@@ -189,11 +200,15 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
         if (this.work.signal.aborted) return this.giveBack(renewed);
         this.current = renewed;
         nextAt = renewed.sentAt + this.renewEveryMs;
+        if (this.failedRenewals > 0) this.ctx.logger?.info({ item: renewed.item, failed: this.failedRenewals }, 'lease renewed again');
+        this.failedRenewals = 0;
         this.emit('lease:renewed', renewed);
       } catch (error) {
         if (error instanceof LeaseLostError) return this.lose(error);
         if (this.loops.signal.aborted) return;
-        this.ctx.logger?.warn({ item: this.current.item, err: error }, 'lease renewal failed; retrying');
+        // One warning when renewals start failing; the retries of the streak go to debug.
+        const level = this.failedRenewals++ === 0 ? 'warn' : 'debug';
+        this.ctx.logger?.[level]({ item: this.current.item, err: errorText(error) }, 'lease renewal failed; retrying until the deadline');
         nextAt = clock.monotonic() + this.retryEveryMs;
       }
     }
@@ -207,14 +222,21 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
    */
   private async giveBack(renewed: HeldLease): Promise<void> {
     this.current = renewed;
-    if (this.stopping) {
+    if (this.stopping && !this.abandoned) {
       this.recovered = true; // doStop releases `current`, as its caller asked, once this loop ends
       return;
     }
+    // Nobody else will: the keeper gave up (deadline), or stop() stopped waiting for this very renewal.
+    const release = this.abandoned?.release ?? { reason: 'lease-keeper gave up' };
     try {
-      await releaseLease(this.ctx, renewed, { reason: 'lease-keeper gave up' });
+      await releaseLease(this.ctx, renewed, release);
+      this.ctx.logger?.info({ item: renewed.item, state: release.state ?? 'released' }, 'a late renewal landed after the keeper gave up; lease released');
     } catch (error) {
       this.ctx.logger?.debug({ item: renewed.item, err: error }, 'could not give back a late renewal');
     }
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

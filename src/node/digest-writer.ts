@@ -1,6 +1,6 @@
 import { runKeys } from '../layout/keys.js';
-import { AlreadyExistsError, StoreError } from '../store/errors.js';
-import { create, type Store } from '../store/store.js';
+import { putNew } from '../store/put-new.js';
+import type { Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 import type { IdSource } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
@@ -56,22 +56,11 @@ export class DigestWriter {
       schema: 'replay/digest/v1', run: this.ctx.run, node: this.ctx.node,
       writtenAt: new Date(this.ctx.clock.now()).toISOString(), results: batch,
     };
-    const body = encodeDigest(record);
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      try {
-        await this.ctx.store.put(key, body, create);
-        this.pending = this.pending.slice(batch.length);
-        return;
-      } catch (error) {
-        // The key is new by construction: finding it on a retry means an earlier try landed.
-        if (error instanceof AlreadyExistsError && attempt > 1) {
-          this.pending = this.pending.slice(batch.length);
-          return;
-        }
-        if (!(error instanceof StoreError) || !error.retryable) break;
-        await this.ctx.clock.sleep(200 * attempt);
-      }
+    try {
+      await putNew(this.ctx, key, encodeDigest(record), { attempts: ATTEMPTS, maxDelayMs: 1_000 });
+      this.pending = this.pending.slice(batch.length);
+    } catch (error) {
+      this.ctx.logger.warn({ entries: batch.length, err: (error as Error).message }, 'results digest not written; it will be retried with the next one (readers read those results directly meanwhile)');
     }
-    this.ctx.logger.warn({ entries: batch.length }, 'results digest not written; it will be retried with the next one (readers read those results directly meanwhile)');
   }
 }

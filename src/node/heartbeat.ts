@@ -15,6 +15,10 @@ export interface HeartbeatContext {
   node: string;
   storeClock: StoreClock;
   heartbeatMs: number;
+  /** A write failed with a store error (default: logged as a warning); the next heartbeat tries again. */
+  onWriteFailed?(error: StoreError): void;
+  /** A write landed. */
+  onWritten?(): void;
 }
 
 /** The parts of the record that change; the writer adds schema, seq and heartbeat time. */
@@ -77,9 +81,11 @@ export class Heartbeat {
       try {
         const put = await this.ctx.store.put(runKeys(this.ctx.run).node(this.ctx.node), encodeNodeRecord(record), overwrite);
         this.ctx.storeClock.observe(put.storeDate);
+        this.ctx.onWritten?.();
       } catch (error) {
         if (!(error instanceof StoreError)) throw error;
-        this.ctx.logger.warn({ err: error.message }, 'node record not written; trying again at the next heartbeat');
+        if (this.ctx.onWriteFailed) this.ctx.onWriteFailed(error);
+        else this.ctx.logger.warn({ err: error.message }, 'node record not written; trying again at the next heartbeat');
       }
     } while (this.again);
   }

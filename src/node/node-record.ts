@@ -65,6 +65,12 @@ export interface NodeRecord {
    * at once, since it is claimable; items that left `items` finished need no read.
    */
   released?: string[];
+  /**
+   * Set while this node finds the store unavailable (this host's wall clock,
+   * ISO, for people): it works on nothing then and resumes on its own. A
+   * record carrying it was written when a request got through.
+   */
+  storeUnavailableSince?: string;
 }
 
 export const encodeNodeRecord = (record: NodeRecord): string => encodeJson(record);
@@ -84,5 +90,6 @@ export function decodeNodeRecord(key: string, body: Uint8Array | string): NodeRe
   if (r.peerId !== undefined && typeof r.peerId !== 'string') bad('peerId');
   if (r.addrs !== undefined && (!Array.isArray(r.addrs) || r.addrs.some((a) => typeof a !== 'string'))) bad('addrs');
   if (r.released !== undefined && (!Array.isArray(r.released) || r.released.some((a) => typeof a !== 'string'))) bad('released');
+  if (r.storeUnavailableSince !== undefined && typeof r.storeUnavailableSince !== 'string') bad('storeUnavailableSince');
   return r;
 }

@@ -22,6 +22,7 @@ import { Scheduler, type Claimed } from './scheduler.js';
 import { resolveNodeSettings, type NodeSettings } from './settings.js';
 import { StoreClock } from './store-clock.js';
 import { recordOutcome } from './item-outcome.js';
+import { StoreHealth } from './store-health.js';
 import { ItemWork, type ItemOutcome } from './work-item.js';
 import { WorkView } from './work-view.js';
 
@@ -87,6 +88,7 @@ export class ReplayNode {
   private readonly peerTicker: Ticker;
   private readonly controlTicker: Ticker;
   private readonly wake: Wakeup;
+  private readonly health: StoreHealth;
   private readonly active = new Map<string, Active>();
   private readonly counts: NodeCounts = { done: 0, confirmed: 0, conflicts: 0, failed: 0 };
   private readonly released: string[] = [];
@@ -126,11 +128,20 @@ export class ReplayNode {
     this.scheduler = new Scheduler({ ctx: this.ctx, view: this.view, peers: this.peers, hints: this.gossip?.hints, isLocal: (id) => this.active.has(id) });
     this.control = new ControlWatch({ store, logger: log, run, node });
     this.digests = new DigestWriter({ store, clock, ids, logger: log, run, node });
-    this.heartbeat = new Heartbeat({ store, clock, logger: log, run, node, storeClock, heartbeatMs: settings.heartbeatMs }, () => this.recordFields(), () => this.digests.flush());
+    this.health = new StoreHealth({ clock, ids, logger: log, maxDelayMs: settings.storeRetryMaxMs });
+    // A store that does not answer is logged once per outage (StoreHealth), not once per failed request.
+    const trouble = (what: string) => (error: unknown) => {
+      if (this.health.absorb(error, what)) this.wake.poke();
+      else log.warn({ err: error }, `${what} failed; trying again next round`);
+    };
+    this.heartbeat = new Heartbeat(
+      { store, clock, logger: log, run, node, storeClock, heartbeatMs: settings.heartbeatMs, onWriteFailed: trouble('node record') },
+      () => this.recordFields(),
+      () => this.digests.flush(),
+    );
     this.wake = new Wakeup(clock);
-    const warn = (what: string) => (error: unknown) => log.warn({ err: error }, `${what} failed; trying again next round`);
-    this.peerTicker = new Ticker(clock, settings.peerWatchMs, () => this.watchPeers(), warn('peer watch'));
-    this.controlTicker = new Ticker(clock, settings.controlPollMs, () => this.pollControl(), warn('control poll'));
+    this.peerTicker = new Ticker(clock, settings.peerWatchMs, () => this.watchPeers(), trouble('peer watch'));
+    this.controlTicker = new Ticker(clock, settings.controlPollMs, () => this.pollControl(), trouble('control poll'));
   }
 
   get nodeState(): NodeState {
@@ -162,13 +173,14 @@ export class ReplayNode {
     ctx.logger.info({ items: ctx.items.length, concurrency: ctx.settings.concurrency, runner: this.deps.runner.name, gossip: Boolean(this.gossip) }, 'node starting');
     // Each step may take long (installing nodeos); a stop() meanwhile ends the start-up at the next step.
     const halted = (): boolean => this.halt.signal.aborted;
+    // Every step that reads the store waits out an outage (503s, refused connections) instead of failing the start.
     await this.heartbeat.write();
     if (halted()) return;
-    await this.deps.runner.prepare();
+    await this.health.untilAnswered('preparing the runner', () => this.deps.runner.prepare(), this.halt.signal);
     if (halted()) return;
     if (this.gossip) await this.gossip.start();
     if (halted()) return;
-    await Promise.all([this.pollControl(), this.watchPeers(true), this.scan()]);
+    await this.health.untilAnswered('start-up', () => Promise.all([this.pollControl(), this.watchPeers(true), this.scan()]), this.halt.signal);
     if (halted()) return;
     this.heartbeat.start();
     this.peerTicker.start();
@@ -192,9 +204,9 @@ export class ReplayNode {
         void this.shutdown({ reason: 'drained' });
         return;
       }
-      if (!control.paused && !this.draining) await this.fill();
+      if (!control.paused && !this.draining && !(await this.claimRound())) continue;
       if (this.halt.signal.aborted) return;
-      if (settings.exitWhenDone && this.active.size === 0 && this.view.finished) {
+      if (settings.exitWhenDone && this.active.size === 0 && this.view.finished && this.scheduler.unfinishedLeases() === 0) {
         void this.shutdown({ reason: 'run complete' });
         return;
       }
@@ -204,6 +216,30 @@ export class ReplayNode {
       const untilScan = this.scheduler.lastScanAt + (this.scheduler.wantsScan ? COLLISION_RESCAN_MS : settings.idleScanMs) - now;
       const untilCheck = (this.scheduler.nextCheckAt() ?? Infinity) - now;
       await this.wake.wait(Math.max(0, Math.min(untilScan, untilCheck, settings.idleScanMs)));
+    }
+  }
+
+  /**
+   * One round of claiming. While the store does not answer, the node works
+   * on nothing new, pauses (capped, jittered backoff) and tries again; after
+   * an outage it rescans first, since anything may have changed meanwhile.
+   * A definite refusal (credentials, a missing bucket) is not an outage: it
+   * ends the node. @returns false when the store did not answer.
+   */
+  private async claimRound(): Promise<boolean> {
+    try {
+      if (!this.health.available) {
+        await this.scan();
+        this.updateState({ write: true });
+      }
+      await this.fill();
+      return true;
+    } catch (error) {
+      if (this.halt.signal.aborted) return false;
+      if (!this.health.absorb(error, 'claiming')) throw error;
+      this.updateState({ write: true });
+      await this.health.pause(this.halt.signal);
+      return false;
     }
   }
 
@@ -235,8 +271,9 @@ export class ReplayNode {
   private async scan(): Promise<void> {
     const { ctx } = this;
     const listing = await scanRun(ctx.store, ctx.clock, ctx.run, this.view.byId);
+    this.health.answered();
     const keys = runKeys(ctx.run);
-    for (const [id, info] of listing.leases) ctx.judge.observe(keys.lease(id), info.etag, listing.leasesSeenAt);
+    for (const [id, info] of listing.leases) ctx.judge.observe(keys.lease(id), info.etag, info.seenAt);
     this.view.applyListings(listing.resultIds, listing.leases);
     this.scheduler.scanned();
     if (listing.foreign.length > 0) ctx.logger.debug({ foreign: listing.foreign.slice(0, 5), count: listing.foreign.length }, 'foreign keys in the run skipped');
@@ -244,7 +281,7 @@ export class ReplayNode {
 
   private startWork(claimed: Claimed): void {
     const { item, lease, how } = claimed;
-    const work = new ItemWork(this.ctx, this.deps.runner, item, lease, how, { onProgress: (id, p) => this.onProgress(id, p) });
+    const work = new ItemWork(this.ctx, this.deps.runner, item, lease, how, { onProgress: (id, p) => this.onProgress(id, p), halt: this.halt.signal });
     const entry: Active = { work, startedAt: isoNow(this.ctx.clock), done: Promise.resolve() };
     this.active.set(item.id, entry);
     this.ctx.logger.info({ item: item.id, epoch: lease.record.epoch, how }, `claimed ${item.id}`);
@@ -346,6 +383,7 @@ export class ReplayNode {
       ...(this.released.length > 0 ? { released: [...this.released] } : {}),
       ...(this.gossip ? { peerId: this.gossip.peerId, addrs: this.gossip.addresses() } : {}),
       ...(this.stopReason ? { reason: this.stopReason } : {}),
+      ...(this.health.unavailableSince ? { storeUnavailableSince: this.health.unavailableSince } : {}),
     };
   }
 

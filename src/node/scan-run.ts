@@ -1,14 +1,12 @@
 import { itemIdFromKey, runKeys } from '../layout/keys.js';
-import { listAll, type ObjectInfo, type Store } from '../store/store.js';
+import { listAll, listAllSeen, type SeenObjectInfo, type Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 
 export interface RunListing {
   /** Items that have a result object. */
   resultIds: Set<string>;
-  /** Items that have a lease object, with what the listing said of it. */
-  leases: Map<string, ObjectInfo>;
-  /** Monotonic time when the listing of leases began (no ETag it shows can be newer). */
-  leasesSeenAt: number;
+  /** Items that have a lease object, with what the listing said of it and when its page arrived. */
+  leases: Map<string, SeenObjectInfo>;
   /** Keys under results/ and leases/ that are not items of this run (reported, skipped). */
   foreign: string[];
 }
@@ -28,12 +26,11 @@ export async function scanRun(store: Pick<Store, 'list'>, clock: Pick<Clock, 'mo
     if (id !== undefined && items.has(id) && info.key === keys.result(id)) resultIds.add(id);
     else foreign.push(info.key);
   }
-  const leasesSeenAt = clock.monotonic();
-  const leases = new Map<string, ObjectInfo>();
-  for await (const info of listAll(store, keys.leasesPrefix)) {
+  const leases = new Map<string, SeenObjectInfo>();
+  for await (const info of listAllSeen(store, clock, keys.leasesPrefix)) {
     const id = itemIdFromKey(info.key, keys.leasesPrefix);
     if (id !== undefined && items.has(id) && info.key === keys.lease(id)) leases.set(id, info);
     else foreign.push(info.key);
   }
-  return { resultIds, leases, leasesSeenAt, foreign };
+  return { resultIds, leases, foreign };
 }

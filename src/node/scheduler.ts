@@ -1,6 +1,7 @@
 import { runKeys } from '../layout/keys.js';
 import type { GossipHints } from '../gossip/hints.js';
 import { claimLease } from '../lease/claim.js';
+import { finishLease } from '../lease/finish.js';
 import type { HeldLease, LeaseSnapshot } from '../lease/lease.js';
 import { readLease } from '../lease/read-lease.js';
 import type { ManifestItem } from '../manifest/items.js';
@@ -38,6 +39,8 @@ interface Candidate {
   index?: number;
   /** Read the lease first (it exists, or may have changed); otherwise try create-if-absent. */
   read: boolean;
+  /** The item has its result; only its lease may still need marking `done` (its holder died before releasing). */
+  finish?: boolean;
   why?: keyof SchedulerStats['readsFor'];
   known?: LeaseSnapshot;
 }
@@ -71,6 +74,8 @@ export class Scheduler {
   /** `<start>-<end>` of every interval this node has held (a node replays one replica of each at most). */
   private readonly myIntervals = new Set<string>();
   private readonly failedLocally = new Set<string>();
+  /** Items with a result whose lease this node has seen final (done/failed) or made so. */
+  private readonly leaseFinal = new Set<string>();
   private lostCreates = 0;
   private jumpPending = false;
   private rescanForExpiry = false;
@@ -157,6 +162,11 @@ export class Scheduler {
       const c = offer(item, { read: true, why: 'expiry' });
       if (c) yield c;
     }
+    for (const item of this.doneWithOpenLease(suspects)) {
+      if (!this.due(item.id)) continue;
+      tried.add(item.id);
+      yield { item, read: true, why: 'expiry', finish: true };
+    }
 
     this.cursor ??= Math.floor(this.deps.ctx.ids.random() * view.order.length);
     for (const [index, item] of view.freeFrom(this.cursor)) {
@@ -180,6 +190,27 @@ export class Scheduler {
       const c = offer(item, { read: true, why: 'changed' });
       if (c) yield c;
     }
+  }
+
+  /**
+   * Items a dead or stopped peer was working on that have a result, but
+   * whose lease this node has not seen final: their holder may have died
+   * between writing the result and releasing the lease (or lost the answer
+   * to its result PUT), which would leave the lease `held` forever.
+   */
+  private *doneWithOpenLease(suspects: ReadonlySet<string>): Generator<ManifestItem> {
+    for (const id of suspects) {
+      if (this.leaseFinal.has(id) || this.deps.isLocal(id) || this.deps.view.get(id)?.state !== 'done') continue;
+      const item = this.deps.view.byId.get(id);
+      if (item) yield item;
+    }
+  }
+
+  /** How many finished items still have a lease to mark `done` that this node knows of (a node waits for them before exiting when done). */
+  unfinishedLeases(): number {
+    let n = 0;
+    for (const _ of this.doneWithOpenLease(this.deps.peers.suspectItems())) n++;
+    return n;
   }
 
   private eligible(item: ManifestItem): boolean {
@@ -221,6 +252,7 @@ export class Scheduler {
   private async tryClaim(candidate: Candidate, signal?: AbortSignal): Promise<Claimed | undefined> {
     const { ctx, view } = this.deps;
     const id = candidate.item.id;
+    if (candidate.finish) return this.finishLease(id, signal);
     let known = candidate.known;
     if (candidate.read) {
       this.stats.leaseReads++;
@@ -260,6 +292,20 @@ export class Scheduler {
         this.collided(candidate);
         return undefined;
     }
+  }
+
+  /** Reads the lease of a finished item and marks it `done` if nobody else can hold it; never claims work. */
+  private async finishLease(id: string, signal?: AbortSignal): Promise<undefined> {
+    const { ctx } = this.deps;
+    this.stats.leaseReads++;
+    this.stats.readsFor.expiry++;
+    const snapshot = await readLease(ctx.lease, id);
+    if (snapshot) ctx.storeClock.observe(snapshot.storeDate);
+    const outcome = await finishLease(ctx.lease, snapshot, { reason: 'result already written', ...(signal ? { signal } : {}) });
+    if (outcome.kind === 'held') this.notBefore.set(id, { at: ctx.clock.monotonic() + outcome.waitMs, etag: snapshot?.etag });
+    else if (outcome.kind === 'lost-race') this.stats.failedWrites++;
+    else this.leaseFinal.add(id);
+    return undefined;
   }
 
   /** A create found the item already taken: another node works from here on; move away after a rescan. */

@@ -2,7 +2,7 @@ import { CorruptObjectError } from '../layout/schema.js';
 import type { ExpiryJudge } from '../lease/expiry.js';
 import { mapLimit } from '../manifest/map-limit.js';
 import { getIfExists } from '../store/get-if-exists.js';
-import { listAll, type Store } from '../store/store.js';
+import { listAllSeen, type Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { StoreClock } from './store-clock.js';
@@ -65,13 +65,12 @@ export class WatchedRecords<T> {
   /** One round: list, then read new records, gone ones, and (with `readChanged`) every changed one. */
   async refresh(readChanged: boolean): Promise<void> {
     const { ctx } = this;
-    const seenAt = ctx.clock.monotonic();
     const listed = new Set<string>();
-    for await (const info of listAll(ctx.store, ctx.prefix)) {
+    for await (const info of listAllSeen(ctx.store, ctx.clock, ctx.prefix)) {
       const name = NAME.exec(info.key.slice(ctx.prefix.length))?.[1];
       if (name === undefined || name === ctx.skip) continue;
       listed.add(name);
-      ctx.judge.observe(info.key, info.etag, seenAt);
+      ctx.judge.observe(info.key, info.etag, info.seenAt);
       const entry = this.entries.get(name);
       if (entry) Object.assign(entry, { etag: info.etag, lastModified: info.lastModified, size: info.size });
       else this.entries.set(name, { name, key: info.key, etag: info.etag, lastModified: info.lastModified, size: info.size });

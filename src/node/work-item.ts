@@ -1,7 +1,9 @@
 import { runKeys } from '../layout/keys.js';
 import { LeaseKeeperStoppedError, LeaseLostError } from '../lease/errors.js';
 import type { HeldLease } from '../lease/lease.js';
+import { finishLease } from '../lease/finish.js';
 import { LeaseKeeper } from '../lease/lease-keeper.js';
+import { readLease } from '../lease/read-lease.js';
 import type { ReleaseOptions } from '../lease/release.js';
 import type { ManifestItem } from '../manifest/items.js';
 import { NotFoundError, StoreError } from '../store/errors.js';
@@ -26,6 +28,8 @@ export type ItemOutcome =
 
 export interface WorkItemHooks {
   onProgress(item: string, progress: RunnerProgress): void;
+  /** Aborts when the node stops: ends the retries of result and failure writes that wait out a store outage. */
+  halt: AbortSignal;
 }
 
 /**
@@ -39,6 +43,8 @@ export interface WorkItemHooks {
 export class ItemWork {
   readonly keeper: LeaseKeeper;
   private stopRequested: ReleaseOptions | undefined;
+  /** The replay is over and its result is being written: a stop must not release the lease as merely `released`. */
+  private publishing = false;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -55,9 +61,15 @@ export class ItemWork {
     return this.keeper.lease.record.epoch;
   }
 
-  /** Gives the item up: aborts the runner, releases the lease (`released`, so others take it at once). */
+  /**
+   * Gives the item up: aborts the runner, releases the lease (`released`, so
+   * others take it at once). Once the result is being written the item is
+   * let finish instead (its lease then ends `done`), bounded by the node's
+   * stop timeout.
+   */
   stop(reason: string): Promise<unknown> {
     this.stopRequested ??= { state: 'released', reason };
+    if (this.publishing) return Promise.resolve();
     return this.keeper.stop(this.stopRequested);
   }
 
@@ -86,7 +98,7 @@ export class ItemWork {
       await recordFailure(ctx, {
         item: item.id, node: holder, epoch: record.epoch - 1, attempt: record.attempts - 1, reason: 'lease-expired',
         message: `${holder} stopped renewing its lease (crash, freeze or partition); taken over by ${ctx.node}`, final,
-      });
+      }, { signal: this.hooks.halt });
     }
     if (record.failedBy.length >= maxAttempts) {
       ctx.logger.error({ item: item.id, failedBy: record.failedBy }, `item ${item.id} failed ${record.failedBy.length} times; marked failed`);
@@ -94,7 +106,7 @@ export class ItemWork {
       return { kind: 'failed', reason: 'out-of-attempts', final: true };
     }
     if (this.how !== 'created' && (await this.hasResult())) {
-      await keeper.stop({ state: 'done', reason: 'result already written' });
+      await this.finishAsDone('result already written');
       return { kind: 'already-done' };
     }
 
@@ -127,10 +139,30 @@ export class ItemWork {
     if (result.verdict === 'mismatch') {
       ctx.logger.error({ item: item.id, endHash: result.endHash, expected: result.expectedEndHash }, `HASH MISMATCH on ${item.id}: end hash differs from the manifest's expected hash`);
     }
-    const publish = await publishResult(ctx, result);
+    this.publishing = true;
+    const publish = await publishResult(ctx, result, { signal: this.hooks.halt });
     const replicaConflicts = publish.kind === 'conflict' ? [] : await compareReplicas(ctx, item, ctx.manifest.replicas, result);
-    await keeper.stop({ state: 'done' });
+    await this.finishAsDone();
     return { kind: 'done', publish, result, replicaConflicts };
+  }
+
+  /**
+   * The item has its result: the lease must end `done`. Normally the
+   * keeper's release does it. When the keeper could not (its lease was
+   * given up at the deadline during an outage, or the release failed), the
+   * lease is still at our epoch unless someone took it over: finish it
+   * from a fresh read, so that no lease stays `held` beside a result.
+   */
+  private async finishAsDone(reason?: string): Promise<void> {
+    const { ctx, keeper, item } = this;
+    if (await keeper.stop({ state: 'done', ...(reason ? { reason } : {}) })) return;
+    const own = { holder: ctx.node, epoch: keeper.lease.record.epoch };
+    try {
+      const outcome = await finishLease(ctx.lease, await readLease(ctx.lease, item.id), { own, reason: 'result written', signal: this.hooks.halt });
+      ctx.logger.debug({ item: item.id, outcome: outcome.kind }, 'finishing the lease of a written result');
+    } catch (error) {
+      ctx.logger.warn({ item: item.id, err: (error as Error).message }, 'lease of a written result not marked done; another node will finish it');
+    }
   }
 
   private async afterRunnerError(error: unknown): Promise<ItemOutcome> {
@@ -156,7 +188,7 @@ export class ItemWork {
       message: failure.message, logTail: failure.details.logTail ?? [], final,
       ...(failure.details.exitCode === undefined ? {} : { exitCode: failure.details.exitCode }),
       ...(failure.details.signal === undefined ? {} : { signal: failure.details.signal }),
-    });
+    }, { signal: this.hooks.halt });
     await keeper.stop({ state: final ? 'failed' : 'released', failed: true, reason: `runner-failed: ${failure.reason}` });
     return { kind: 'failed', reason: failure.reason, final };
   }

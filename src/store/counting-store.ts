@@ -7,6 +7,7 @@ import type {
   ObjectInfo,
   PutMode,
   PutResult,
+  RequestTimeLimits,
   ResponseInfo,
   Store,
   StoredObject,
@@ -173,5 +174,9 @@ class CountingStoreImpl implements CountingStore {
 
   close(): Promise<void> {
     return this.inner.close();
+  }
+
+  limitRequestTime(limits: RequestTimeLimits): void {
+    this.inner.limitRequestTime?.(limits);
   }
 }

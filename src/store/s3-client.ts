@@ -11,6 +11,8 @@ import type { S3Location } from './s3-url.js';
 export interface S3Clients {
   retrying: S3Client;
   once: S3Client;
+  /** Sets the socket (idle) timeout of each client: `once` gets `onceMs`, `retrying` gets `retryingMs`. */
+  setTimeouts(onceMs: number, retryingMs: number): void;
   destroy(): void;
 }
 
@@ -56,9 +58,16 @@ export function createS3Clients(location: S3Location, options: S3ClientOptions =
   };
   const retrying = make(options.maxAttempts ?? 3);
   const once = make(1);
+  const setSocketTimeout = (client: S3Client, ms: number): void => {
+    (client.config.requestHandler as { updateHttpClientConfig?(key: string, value: unknown): void }).updateHttpClientConfig?.('socketTimeout', ms);
+  };
   return {
     retrying,
     once,
+    setTimeouts: (onceMs, retryingMs) => {
+      setSocketTimeout(once, onceMs);
+      setSocketTimeout(retrying, retryingMs);
+    },
     destroy: () => {
       retrying.destroy();
       once.destroy();

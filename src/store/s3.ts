@@ -26,6 +26,7 @@ import type {
   ObjectInfo,
   PutMode,
   PutResult,
+  RequestTimeLimits,
   ResponseInfo,
   Store,
   StoredObject,
@@ -144,6 +145,12 @@ export class S3Store implements Store {
     }));
     const last = items[items.length - 1];
     return out.IsTruncated && last ? { items, nextStartAfter: last.key } : { items };
+  }
+
+  /** Never longer than the URL's `timeoutMs`: a user's explicit bound wins. */
+  limitRequestTime(limits: RequestTimeLimits): void {
+    const cap = this.location.timeoutMs;
+    this.clients.setTimeouts(Math.min(cap, limits.conditionalWriteMs), Math.min(cap, limits.otherMs));
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { Clock } from '../time/clock.js';
 
 /**
  * The one boundary every other part stands on: a shared object store whose
@@ -98,6 +99,20 @@ export interface Store {
   list(options: ListOptions): Promise<ListPage>;
   /** Releases connections and handles; idempotent. */
   close(): Promise<void>;
+  /**
+   * Optional (network stores): how long one request may go without an
+   * answer before it counts as failed. A replay node sets it from its
+   * lease TTL, so that an answer that never comes costs a fraction of the
+   * TTL rather than a socket default longer than the TTL itself.
+   */
+  limitRequestTime?(limits: RequestTimeLimits): void;
+}
+
+export interface RequestTimeLimits {
+  /** Conditional writes (leases, results): well under a third of the lease TTL, so a renewal can be retried before its deadline. */
+  conditionalWriteMs: number;
+  /** Everything else (reads, listings, overwrites). */
+  otherMs: number;
 }
 
 export function isNotModified(result: StoredObject | NotModified): result is NotModified {
@@ -110,6 +125,29 @@ export async function* listAll(store: Pick<Store, 'list'>, prefix: string, pageS
   for (;;) {
     const page = await store.list({ prefix, startAfter, limit: pageSize });
     yield* page.items;
+    if (!page.nextStartAfter) return;
+    startAfter = page.nextStartAfter;
+  }
+}
+
+/** A listed object with the monotonic time its page's answer arrived. */
+export interface SeenObjectInfo extends ObjectInfo {
+  seenAt: number;
+}
+
+/**
+ * listAll, each entry stamped with `clock.monotonic()` taken when its page
+ * arrived. A version a listing shows landed before that page was answered,
+ * so that is the earliest moment an observer may date it from (docs/protocol.md
+ * §4): never the time the listing began, which on a slow or many-page
+ * listing is seconds earlier and would make a fresh renewal look old.
+ */
+export async function* listAllSeen(store: Pick<Store, 'list'>, clock: Pick<Clock, 'monotonic'>, prefix: string, pageSize = 1000): AsyncGenerator<SeenObjectInfo> {
+  let startAfter: string | undefined;
+  for (;;) {
+    const page = await store.list({ prefix, startAfter, limit: pageSize });
+    const seenAt = clock.monotonic();
+    for (const info of page.items) yield { ...info, seenAt };
     if (!page.nextStartAfter) return;
     startAfter = page.nextStartAfter;
   }
