@@ -105,6 +105,13 @@ export class PeerWatch {
     return items;
   }
 
+  /** Items named by the last records of live peers: they work on them (or did at their last heartbeat). */
+  liveItems(): Set<string> {
+    const items = new Set<string>();
+    for (const s of this.summaries()) if (!s.gone) for (const i of s.record?.items ?? []) items.add(i.item);
+    return items;
+  }
+
   /** A live peer whose current record says it works on `item` (a changed lease ETag is then most likely a renewal). */
   liveHolderOf(item: string, node: string): boolean {
     const peer = this.nodes.get(node);

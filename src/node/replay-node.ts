@@ -281,7 +281,11 @@ export class ReplayNode {
 
   private startWork(claimed: Claimed): void {
     const { item, lease, how } = claimed;
-    const work = new ItemWork(this.ctx, this.deps.runner, item, lease, how, { onProgress: (id, p) => this.onProgress(id, p), halt: this.halt.signal });
+    const work = new ItemWork(this.ctx, this.deps.runner, item, lease, how, {
+      onProgress: (id, p) => this.onProgress(id, p),
+      halt: this.halt.signal,
+      onOpenLease: (id, epoch) => this.scheduler.finishLater(id, epoch),
+    });
     const entry: Active = { work, startedAt: isoNow(this.ctx.clock), done: Promise.resolve() };
     this.active.set(item.id, entry);
     this.ctx.logger.info({ item: item.id, epoch: lease.record.epoch, how }, `claimed ${item.id}`);
@@ -342,7 +346,8 @@ export class ReplayNode {
     this.gossip?.setMembers(this.peers.members(), this.deps.gossip?.peerId);
     const dropped = this.peers.takeDropped();
     this.scheduler.hintReleased(dropped);
-    if (dropped.length > 0 || this.peers.suspectItems().size > 0) this.wake.poke();
+    // A run that is done may only wait for its last leases to be finished: look again now.
+    if (dropped.length > 0 || this.peers.suspectItems().size > 0 || this.view.finished) this.wake.poke();
   }
 
   private async pollControl(): Promise<void> {

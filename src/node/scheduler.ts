@@ -76,6 +76,8 @@ export class Scheduler {
   private readonly failedLocally = new Set<string>();
   /** Items with a result whose lease this node has seen final (done/failed) or made so. */
   private readonly leaseFinal = new Set<string>();
+  /** Items this node wrote the result of but could not mark done (the store went away): the epoch it held. */
+  private readonly ownOpen = new Map<string, number>();
   private lostCreates = 0;
   private jumpPending = false;
   private rescanForExpiry = false;
@@ -162,7 +164,7 @@ export class Scheduler {
       const c = offer(item, { read: true, why: 'expiry' });
       if (c) yield c;
     }
-    for (const item of this.doneWithOpenLease(suspects)) {
+    for (const item of this.doneWithOpenLease(new Set([...this.ownOpen.keys(), ...suspects]))) {
       if (!this.due(item.id)) continue;
       tried.add(item.id);
       yield { item, read: true, why: 'expiry', finish: true };
@@ -206,11 +208,24 @@ export class Scheduler {
     }
   }
 
-  /** How many finished items still have a lease to mark `done` that this node knows of (a node waits for them before exiting when done). */
+  /**
+   * Finished items whose lease may still be open, as far as this node can
+   * tell: named by a dead peer's record (this node marks them done once
+   * they expire) or by a live peer's (that peer releases them, or dies and
+   * they become the first kind). A node that exits when the run is done
+   * waits for these, so that no lease is left `held` beside its result.
+   */
   unfinishedLeases(): number {
     let n = 0;
-    for (const _ of this.doneWithOpenLease(this.deps.peers.suspectItems())) n++;
+    const peers = this.deps.peers;
+    for (const _ of this.doneWithOpenLease(new Set([...this.ownOpen.keys(), ...peers.suspectItems(), ...peers.liveItems()]))) n++;
     return n;
+  }
+
+  /** This node wrote `item`'s result but could not mark its lease (held at `epoch`) done: do it at the next look. */
+  finishLater(item: string, epoch: number): void {
+    this.ownOpen.set(item, epoch);
+    this.leaseFinal.delete(item);
   }
 
   private eligible(item: ManifestItem): boolean {
@@ -301,10 +316,19 @@ export class Scheduler {
     this.stats.readsFor.expiry++;
     const snapshot = await readLease(ctx.lease, id);
     if (snapshot) ctx.storeClock.observe(snapshot.storeDate);
-    const outcome = await finishLease(ctx.lease, snapshot, { reason: 'result already written', ...(signal ? { signal } : {}) });
-    if (outcome.kind === 'held') this.notBefore.set(id, { at: ctx.clock.monotonic() + outcome.waitMs, etag: snapshot?.etag });
-    else if (outcome.kind === 'lost-race') this.stats.failedWrites++;
-    else this.leaseFinal.add(id);
+    const ownEpoch = this.ownOpen.get(id);
+    const own = ownEpoch === undefined ? {} : { own: { holder: ctx.node, epoch: ownEpoch } };
+    const outcome = await finishLease(ctx.lease, snapshot, { reason: 'result already written', ...own, ...(signal ? { signal } : {}) });
+    if (outcome.kind === 'held') {
+      this.notBefore.set(id, { at: ctx.clock.monotonic() + outcome.waitMs, etag: snapshot?.etag });
+      return undefined;
+    }
+    if (outcome.kind === 'lost-race') {
+      this.stats.failedWrites++;
+      return undefined;
+    }
+    this.ownOpen.delete(id);
+    this.leaseFinal.add(id);
     return undefined;
   }
 

@@ -30,6 +30,8 @@ export interface WorkItemHooks {
   onProgress(item: string, progress: RunnerProgress): void;
   /** Aborts when the node stops: ends the retries of result and failure writes that wait out a store outage. */
   halt: AbortSignal;
+  /** The item has its result but its lease (held at `epoch`) could not be marked done now: finish it later. */
+  onOpenLease(item: string, epoch: number): void;
 }
 
 /**
@@ -161,7 +163,9 @@ export class ItemWork {
       const outcome = await finishLease(ctx.lease, await readLease(ctx.lease, item.id), { own, reason: 'result written', signal: this.hooks.halt });
       ctx.logger.debug({ item: item.id, outcome: outcome.kind }, 'finishing the lease of a written result');
     } catch (error) {
-      ctx.logger.warn({ item: item.id, err: (error as Error).message }, 'lease of a written result not marked done; another node will finish it');
+      // The store went away between the result and the release: the scheduler tries again once it answers.
+      ctx.logger.warn({ item: item.id, err: (error as Error).message }, 'lease of a written result not marked done yet; trying again later');
+      this.hooks.onOpenLease(item.id, own.epoch);
     }
   }
 

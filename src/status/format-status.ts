@@ -31,7 +31,7 @@ export function formatStatus(s: RunStatus): string {
       formatTable(
         ['node', 'state', 'items', 'head block', 'blocks/s', 'heartbeat', 'host', 'peer id'],
         s.nodes.map((n) => [
-          clean(n.node), n.state, n.items.map((it) => clean(it.item)).join(',') || '-', n.headBlock ?? '-', n.blocksPerSecond,
+          clean(n.node), stateText(n), n.items.map((it) => clean(it.item)).join(',') || '-', n.headBlock ?? '-', n.blocksPerSecond,
           `${(n.heartbeatAgeMs / 1000).toFixed(1)} s`, clean(n.host), clean(n.peerId ?? '-'),
         ]),
       ).trimEnd(),
@@ -67,4 +67,9 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 function clean(value: string): string {
   return String(value).replace(CONTROL, '?');
+}
+
+/** `waiting (store unavailable since …)` while the node says the store does not answer it. */
+function stateText(n: RunStatus['nodes'][number]): string {
+  return n.storeUnavailableSince === null ? n.state : `${n.state} (store unavailable since ${clean(n.storeUnavailableSince)})`;
 }

@@ -54,6 +54,7 @@ function nodeView(entry: Entry<NodeRecord> & { value: NodeRecord }, state: RunSt
     concurrency: Number(record.concurrency ?? 1),
     counts: countsOf(record),
     reason: record.reason ?? null,
+    storeUnavailableSince: typeof record.storeUnavailableSince === 'string' ? record.storeUnavailableSince : null,
     progressFrom: fromGossip ? 'gossip' : 'store',
   };
 }

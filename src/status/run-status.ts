@@ -117,6 +117,8 @@ export interface NodeStatus {
   concurrency: number;
   counts: NodeCounts;
   reason: string | null;
+  /** When the node found the store unavailable (its wall clock, ISO), as its last record says; null while the store answers it. */
+  storeUnavailableSince: string | null;
   /** `gossip` when its items and speed come from gossip heard within its stale-after time. */
   progressFrom: 'store' | 'gossip';
 }

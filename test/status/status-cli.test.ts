@@ -20,6 +20,7 @@ beforeAll(async () => {
   await run.publish({ count: 6 });
   const [a, b, c, d] = run.itemIds();
   await run.node('host-a', { items: [{ item: b!, epoch: 1, startedAt: 'x', headBlock: 1500, blocksPerSecond: 20 }] });
+  await run.node('host-w', { state: 'waiting', items: [], storeUnavailableSince: '2026-01-01T10:00:00.000Z' });
   await run.done(a!);
   await run.lease(b!, { holder: 'host-a' });
   await run.lease(c!, { state: 'failed', attempts: 3, failedBy: ['x', 'y', 'z'] });
@@ -43,7 +44,7 @@ describe('replay-node status', () => {
       items: { pending: 2, working: 1, expired: 0, released: 0, done: 1, failed: 1, conflict: 1, total: 6 },
       progress: { blocksDone: 2500, blocksTotal: 6000, blocksPerSecond: 20 },
     });
-    expect(status.nodes.map((n) => [n.node, n.state])).toEqual([['host-a', 'working']]);
+    expect(status.nodes.map((n) => [n.node, n.state, n.storeUnavailableSince])).toEqual([['host-a', 'working', null], ['host-w', 'waiting', '2026-01-01T10:00:00.000Z']]);
     expect(status.failed.map((f) => [f.item, f.reason])).toEqual([['0000002000-0000003000', 'corrupt-snapshot']]);
     expect(status.problems.map((p) => p.key)).toEqual(['runs/r1/leases/junk.json']);
   });
@@ -54,6 +55,8 @@ describe('replay-node status', () => {
     expect(out.stdout).toMatch(/^run {9}r1\n/);
     expect(out.stdout).toMatch(/items {7}pending 2 {2}working 1 {2}expired 0 {2}released 0 {2}done 1 {2}failed 1 {2}conflict 1 {2}\(total 6\)/);
     expect(out.stdout).toMatch(/\nhost-a +working +0000001000-0000002000 +1500 +20 /);
+    // A node that found the store unavailable says since when (issue 12).
+    expect(out.stdout).toMatch(/\nhost-w +waiting \(store unavailable since 2026-01-01T10:00:00.000Z\) +- /);
     expect(out.stdout).toMatch(/\nfailed items \(1\)\n/);
     expect(out.stdout).toMatch(/\nconflicts \(1\)\n.*\n0000003000-0000004000 +n1 +0+fa0 +host-b +c{64}/);
     expect(out.stdout).toMatch(/\nproblems \(1\)\n/);

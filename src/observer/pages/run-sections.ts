@@ -73,7 +73,7 @@ ${s.nodes.map((n) => nodeRow(s.run, n))}</table>`;
 }
 
 function nodeRow(run: string, n: NodeStatus): SafeHtml {
-  return html`<tr class="node-${n.state}"><td class="node-name">${n.node}</td><td>${n.state}${n.reason ? html` <small>(${n.reason})</small>` : ''}</td>
+  return html`<tr class="node-${n.state}"><td class="node-name">${n.node}</td><td>${n.state}${n.reason ? html` <small>(${n.reason})</small>` : ''}${n.storeUnavailableSince ? html` <small>(store unavailable since ${n.storeUnavailableSince})</small>` : ''}</td>
 <td>${n.items.length === 0 ? '-' : n.items.map((i) => html`<div>${itemLink(run, i.item)}</div>`)}</td><td>${n.headBlock ?? '-'}</td><td>${n.blocksPerSecond}${n.progressFrom === 'gossip' ? html` <small title="from gossip">●</small>` : ''}</td>
 <td>${(n.heartbeatAgeMs / 1000).toFixed(1)} s</td><td>${n.host}</td><td>${n.counts.done}</td><td><code>${n.peerId ?? '-'}</code></td></tr>`;
 }
