@@ -48,7 +48,8 @@ export class PeerWatch {
 
   constructor(ctx: PeerWatchContext) {
     const keys = runKeys(ctx.run);
-    const common = { store: ctx.store, clock: ctx.clock, logger: ctx.logger, storeClock: ctx.storeClock };
+    // Records unchanged for 3 stale-afters are of nodes long dead or stopped: a new node need not read them all.
+    const common = { store: ctx.store, clock: ctx.clock, logger: ctx.logger, storeClock: ctx.storeClock, ignoreOlderThanMs: 3 * ctx.fallbackStaleAfterMs };
     const judge = (): ExpiryJudge => new ExpiryJudge(ctx.clock, { fallbackTtlMs: ctx.fallbackStaleAfterMs });
     const checkRun = <T extends { run: string }>(key: string, record: T, ok: boolean): T => {
       if (!ok || record.run !== ctx.run) throw new CorruptObjectError(key, 'names another run or writer');

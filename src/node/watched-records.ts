@@ -25,6 +25,13 @@ export interface WatchedRecordsContext<T> {
   saysGone?(record: T): boolean;
   /** Called when a newer version of a record is read, with the one before. */
   onChange?(name: string, before: T | undefined, after: T): void;
+  /**
+   * A record first listed with a store-clock age above this is not read:
+   * its writer is long gone (a node that died or stopped hours ago), and a
+   * long run accumulates many. It is watched by its ETag like any other,
+   * and read if it ever changes. Default: every record is read.
+   */
+  ignoreOlderThanMs?: number;
 }
 
 export interface Watched<T> {
@@ -57,6 +64,8 @@ const NAME = /^([A-Za-z0-9][A-Za-z0-9._-]{0,127})\.json$/;
  */
 export class WatchedRecords<T> {
   private readonly entries = new Map<string, Watched<T>>();
+  /** Records left unread as long gone, with the ETag they had then (a new version is read). */
+  private readonly ignored = new Map<string, string>();
   /** GETs made so far (for the node's totals). */
   reads = 0;
 
@@ -78,9 +87,10 @@ export class WatchedRecords<T> {
     for (const [name, entry] of this.entries) {
       if (listed.has(name)) continue;
       this.entries.delete(name);
+      this.ignored.delete(name);
       ctx.judge.forget(entry.key);
     }
-    const toRead = [...this.entries.values()].filter((e) => e.recordEtag !== e.etag && (e.recordEtag === undefined || this.isGone(e) || (readChanged && this.worthReading(e))));
+    const toRead = [...this.entries.values()].filter((e) => e.recordEtag !== e.etag && !this.longGone(e) && (e.recordEtag === undefined || this.isGone(e) || (readChanged && this.worthReading(e))));
     await mapLimit(toRead, 8, (entry) => this.read(entry));
   }
 
@@ -94,6 +104,16 @@ export class WatchedRecords<T> {
   private worthReading(entry: Watched<T>): boolean {
     if (entry.recordSize !== entry.size) return true;
     return this.ctx.clock.monotonic() - (entry.readAt ?? -Infinity) > this.ctx.staleAfterOf(entry.record);
+  }
+
+  /** Never read, and older than `ignoreOlderThanMs` by the store's clock: not worth a GET (until it changes). */
+  private longGone(entry: Watched<T>): boolean {
+    const limit = this.ctx.ignoreOlderThanMs;
+    if (limit === undefined || entry.recordEtag !== undefined) return false;
+    if (this.ignored.get(entry.name) === entry.etag) return true;
+    if (this.ctx.storeClock.ageOf(entry.lastModified) <= limit) return false;
+    this.ignored.set(entry.name, entry.etag);
+    return true;
   }
 
   all(): Array<Watched<T> & { gone: boolean }> {

@@ -187,6 +187,22 @@ describeS3('fault proxy in front of a real S3 server', () => {
     await expect(storeVia(proxy.endpoint, { timeoutMs: 500, maxAttempts: 1 }).get(key)).rejects.toBeInstanceOf(UnavailableError);
   });
 
+  it('limitRequestTime (a node sets it from the lease TTL) bounds an unanswered request well below the 30 s default', async () => {
+    const store = storeVia(); // the URL's default timeout: 30 s
+    store.limitRequestTime({ conditionalWriteMs: 1_000, otherMs: 1_500 });
+    const write = freshKey('leases');
+    const read = freshKey('leases');
+    await s3.store.put(read, '{}', create);
+    proxy.rule({ match: (r) => r.key === write || r.key === read, action: 'drop-silent' });
+    const started = performance.now();
+    await expect(store.put(write, '{}', create)).rejects.toBeInstanceOf(WriteOutcomeUnknownError);
+    // The SDK retries a read 3 times, each silenced for 1.5 s.
+    await expect(store.get(read)).rejects.toBeInstanceOf(UnavailableError);
+    // 1 s + 3 × 1.5 s and the SDK's backoff: far below one 30 s default (generous for a loaded machine).
+    expect(performance.now() - started).toBeLessThan(20_000);
+    expect(proxy.requests().filter((r) => r.fault === 'drop-silent')).toHaveLength(4);
+  });
+
   it('delay forwards late; hold forwards only when released; holdAnswer lets the write land first', async () => {
     const store = storeVia();
     const delayed = freshKey('x');
