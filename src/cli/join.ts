@@ -126,12 +126,17 @@ interface JoinContext {
 
 /** While the store does not answer at start-up, the longest pause between two tries. */
 const START_RETRY_MAX_MS = 5_000;
+/** Before the run's lease TTL is known: how long one start-up request (probe, manifest) may go unanswered. */
+const START_REQUEST_TIMEOUT_MS = 5_000;
 
 async function joinRun(flags: JoinFlags, { node, dataDir, clock, ids, logger, gossipSettings, late }: JoinContext): Promise<void> {
   await withStore(flags.store, { probe: false }, async (opened) => {
     // A store that does not answer yet (a brownout, 503 SlowDown) is waited for, as the node waits
     // for it later; an unsafe store, wrong credentials or a missing run end the start at once.
     const health = new StoreHealth({ clock, ids, logger, maxDelayMs: START_RETRY_MAX_MS });
+    // Until the manifest says the run's TTL, small requests that go unanswered give up after a few seconds,
+    // not the 30 s socket default (a restarted host otherwise waits that long per lost answer in its probe).
+    opened.limitRequestTime?.({ conditionalWriteMs: START_REQUEST_TIMEOUT_MS, otherMs: START_REQUEST_TIMEOUT_MS });
     const signal = late.halt.signal;
     const probe = await health.untilAnswered('checking the store', () => assertStoreSafe(opened, { clock, ids }), signal);
     // Counted from here on (the probe aside): the node reports its store requests when it stops.
