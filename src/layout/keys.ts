@@ -13,6 +13,8 @@
  *   runs/<run>/digests/<node>/<ulid>.json
  *   runs/<run>/observers/<observer>.json
  *   artifacts/...  snapshots/...  blocks/...
+ *   snapshots/<name>.json            beside snapshots/<name>.bin.zst (or .bin): its sha256 record
+ *   snapshots/<name>.bin.zst.sha256  a sha256sum line for the snapshot beside it
  */
 
 /** Block numbers are zero-padded so that listing order is block order. */
@@ -106,3 +108,18 @@ export function itemIdFromKey(key: string, prefix: string): string | undefined {
 export const SNAPSHOTS_PREFIX = 'snapshots/';
 export const ARTIFACTS_PREFIX = 'artifacts/';
 export const BLOCKS_PREFIX = 'blocks/';
+
+/**
+ * The immutable record beside a snapshot (`snapshots/<name>.json` for
+ * `snapshots/<name>.bin.zst` or `.bin`), telling its sha256; undefined for
+ * a key with neither suffix. See src/manifest/snapshot-record.ts.
+ */
+export function snapshotRecordKey(snapshotKey: string): string | undefined {
+  const match = /^(.+)\.bin(?:\.zst)?$/.exec(snapshotKey);
+  return match ? `${match[1]}.json` : undefined;
+}
+
+/** The `sha256sum`-style file beside a snapshot: `snapshots/<name>.bin.zst.sha256`. */
+export function snapshotSidecarKey(snapshotKey: string): string {
+  return `${snapshotKey}.sha256`;
+}

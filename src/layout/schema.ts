@@ -3,7 +3,7 @@
  * `"schema": "replay/<kind>/v1"` field, so `cat` shows it and readers can
  * skip what they do not understand.
  */
-export type SchemaKind = 'manifest' | 'lease' | 'result' | 'conflict' | 'failure' | 'node' | 'control' | 'observer' | 'digest';
+export type SchemaKind = 'manifest' | 'lease' | 'result' | 'conflict' | 'failure' | 'node' | 'control' | 'observer' | 'digest' | 'snapshot';
 
 export function schemaOf(kind: SchemaKind): `replay/${SchemaKind}/v1` {
   return `replay/${kind}/v1`;

@@ -46,3 +46,15 @@ export class ManifestConflictError extends Error {
     );
   }
 }
+
+/**
+ * A snapshot's sha256 cannot be settled for the manifest: its record or
+ * `.sha256` file is corrupt, the record's size disagrees with the object,
+ * or hashing it failed. `key` is the object at fault.
+ */
+export class SnapshotHashError extends Error {
+  override readonly name = 'SnapshotHash';
+  constructor(readonly key: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

@@ -18,7 +18,9 @@ import { listAll, type Store } from '../store/store.js';
  *   snapshots/genesis.json -> not a snapshot (skipped)
  *
  * Keys whose name does not follow the rule are skipped, never fatal (foreign
- * files live in buckets). When several keys name the same block, the first
+ * files live in buckets), and so are a snapshot's companions, `.json`
+ * records and `.sha256` files (snapshot-record.ts), whose names carry the
+ * same block. When several keys name the same block, the first
  * in byte order wins, so the choice is deterministic.
  */
 export interface SnapshotEntry {
@@ -39,6 +41,11 @@ export function snapshotBlock(key: string): number | undefined {
   return Number.isSafeInteger(block) && block <= MAX_BLOCK ? block : undefined;
 }
 
+/** A record or checksum file beside a snapshot, never a snapshot itself. */
+export function isSnapshotCompanion(key: string): boolean {
+  return key.endsWith('.json') || key.endsWith('.sha256');
+}
+
 /** The snapshots present, sorted by block, at most one per block. */
 export class SnapshotIndex {
   private readonly entries: SnapshotEntry[];
@@ -46,6 +53,7 @@ export class SnapshotIndex {
   constructor(keys: Iterable<string>) {
     const byBlock = new Map<number, string>();
     for (const key of [...keys].sort(compareKeys)) {
+      if (isSnapshotCompanion(key)) continue;
       const block = snapshotBlock(key);
       if (block !== undefined && !byBlock.has(block)) byBlock.set(block, key);
     }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,7 +142,10 @@ describe('replay-manifest publish, show, list', () => {
       'publish', '--store', store, '--run', 'small', '--spacing', spacing, '--expected', expected, '--replicas', '3',
       '--nodeos-version', 'v5.0.2', '--artifact', 'artifacts/leap_5.0.2_amd64.deb', '--max-attempts', '5', '--min-free-disk-gib', '1',
     ]);
-    expect(outcome.stderr).toBe('');
+    expect(outcome.stderr).toBe(
+      'note: 1 of 1 snapshots are unverified (no sha256 given, no snapshots/<name>.json record or .sha256 file), so nodes will not check their downloads; ' +
+        'add --hash-snapshots to compute them (runs are immutable: under a new run id once published)',
+    );
     expect(outcome.stdout).toBe('published run small (3 intervals, 9 items, blocks 0-1000, 0 from genesis) at runs/small/manifest.json');
     const m = await readStored('small');
     expect(m.intervals.map((i) => [i.start, i.end, i.expectedEndHash ?? null])).toEqual([[0, 400, null], [400, 800, null], [800, 1000, 'ab'.repeat(32)]]);
@@ -160,6 +163,57 @@ describe('replay-manifest publish, show, list', () => {
     const dry = await runManifestCli(['publish', '--store', store, '--run', 'small-dry', '--spacing', spacing, '--dry-run']);
     expect((JSON.parse(dry.stdout) as Manifest).intervals).toHaveLength(3);
     expect((await runManifestCli(['show', '--store', store, '--run', 'small-dry'])).exitCode).toBe(2);
+  });
+});
+
+describe('replay-manifest publish: snapshot sha256s', () => {
+  it('takes them from records and .sha256 files, hashes the rest with --hash-snapshots, and names a corrupt record', async () => {
+    const hashDir = join(dir, 'hash-store');
+    const hashStore = pathToFileURL(hashDir).href;
+    await mkdir(join(hashDir, 'snapshots'), { recursive: true });
+    const put = (name: string, body: string | Buffer) => writeFile(join(hashDir, 'snapshots', name), body);
+    const sha = (body: string | Buffer) => createHash('sha256').update(body).digest('hex');
+    const big = randomBytes(3 * 1024 * 1024);
+    await put('h-0000000000.bin.zst', 'from genesis, compressed');
+    await put('h-0000000000.json', encodeJson({ schema: 'replay/snapshot/v1', sha256: sha('from genesis, compressed'), size: Buffer.byteLength('from genesis, compressed') }));
+    await put('h-0000000400.bin.zst', 'at 400');
+    await put('h-0000000400.bin.zst.sha256', `${sha('at 400')}  h-0000000400.bin.zst\n`);
+    await put('h-0000000800.bin', big);
+    const spacing = join(dir, 'hash.tsv');
+    await writeFile(spacing, '0\t1000\t400\n');
+    const shas = (m: Manifest) => m.intervals.map((i) => i.snapshot?.sha256 ?? null);
+
+    const dry = await runManifestCli(['publish', '--store', hashStore, '--run', 'h-1', '--spacing', spacing, '--dry-run']);
+    expect(dry.exitCode).toBe(0);
+    expect(shas(JSON.parse(dry.stdout) as Manifest)).toEqual([sha('from genesis, compressed'), sha('at 400'), null]);
+    expect(dry.stderr.split('\n')).toEqual([
+      'sha256 of 2 of 3 snapshots: 1 from snapshot records, 1 from .sha256 files; nodes verify their downloads',
+      expect.stringMatching(/^note: 1 of 3 snapshots are unverified .*; add --hash-snapshots to compute them/),
+    ]);
+
+    const hashed = await runManifestCli(['publish', '--store', hashStore, '--run', 'h-1', '--spacing', spacing, '--hash-snapshots']);
+    expect(hashed.exitCode).toBe(0);
+    expect(hashed.stdout).toBe('published run h-1 (3 intervals, 3 items, blocks 0-1000, 0 from genesis) at runs/h-1/manifest.json');
+    expect(hashed.stderr.split('\n')).toEqual([
+      'hashing 1 snapshot (3.0 MiB) from the store, 4 at a time',
+      expect.stringMatching(new RegExp(`^hashed 1/1 snapshots/h-0000000800\\.bin: 3\\.0 MiB in \\d+\\.\\d s, sha256 ${sha(big)}$`)),
+      'sha256 of 3 of 3 snapshots: 1 from snapshot records, 1 from .sha256 files, 1 hashed; nodes verify their downloads',
+    ]);
+    const stored = JSON.parse(await readFile(join(hashDir, runKeys('h-1').manifest), 'utf8')) as Manifest;
+    expect(stored.intervals.map((i) => i.snapshot)).toEqual([
+      { key: 'snapshots/h-0000000000.bin.zst', sha256: sha('from genesis, compressed') },
+      { key: 'snapshots/h-0000000400.bin.zst', sha256: sha('at 400') },
+      { key: 'snapshots/h-0000000800.bin', sha256: sha(big) },
+    ]);
+
+    await put('h-0000000000.json', '{"schema": "replay/snapshot/v1", "sha256": "5c1e"}');
+    const corrupt = await runManifestCli(['publish', '--store', hashStore, '--run', 'h-2', '--spacing', spacing, '--hash-snapshots']);
+    expect([corrupt.exitCode, corrupt.stdout, corrupt.stderr]).toEqual([
+      1,
+      '',
+      'replay-manifest: corrupt snapshot record snapshots/h-0000000000.json: sha256 is "5c1e", not 64 hex digits; fix or delete it, then publish again',
+    ]);
+    expect((await runManifestCli(['show', '--store', hashStore, '--run', 'h-2'])).exitCode).toBe(2);
   });
 });
 
@@ -213,11 +267,11 @@ describe('--help', () => {
     const expectations: Record<string, string[]> = {
       build: ['--spacing', '--format'],
       slices: ['--spacing', '--count', '--stride', '--store', '--json'],
-      publish: ['--store', '--run', '--spacing', '--expected', '--replicas', '--chain-id', '--nodeos-version', '--artifact', '--lease-ttl-ms', '--max-attempts', '--dry-run'],
+      publish: ['--store', '--run', '--spacing', '--expected', '--replicas', '--chain-id', '--nodeos-version', '--artifact', '--lease-ttl-ms', '--max-attempts', '--hash-snapshots', '--dry-run', 'snapshots/<name>.json'],
       show: ['--store', '--run', '--table'],
       list: ['--store', '--json'],
-      'import-enf': ['<file>', '--store', '--run', '--allow-gaps', '--replicas'],
-      rerun: ['--store', '--from', '--run', '--from-block', '--items', '--failed'],
+      'import-enf': ['<file>', '--store', '--run', '--allow-gaps', '--replicas', '--hash-snapshots'],
+      rerun: ['--store', '--from', '--run', '--from-block', '--items', '--failed', '--hash-snapshots'],
     };
     await Promise.all(
       Object.entries(expectations).map(async ([command, options]) => {

@@ -37,6 +37,10 @@ describe('SnapshotIndex: latest at or below a block', () => {
     expect(index.latestAtOrBelow(100)?.key).toBe('snapshots/s-0000000100.bin.zst');
     expect(index.latestAtOrBelow(99)).toBeUndefined();
   });
+  it('skips records and .sha256 files, whose names carry the block of their snapshot', () => {
+    const keys = ['snapshots/a-0000000100.json', 'snapshots/a-0000000200.bin.zst.sha256', 'snapshots/b-0000000200.bin', 'snapshots/b-0000000200.json'];
+    expect(new SnapshotIndex(keys).all()).toEqual([{ key: 'snapshots/b-0000000200.bin', block: 200 }]);
+  });
   it('of two keys naming one block, takes the first in byte order whatever the input order', () => {
     const keys = ['snapshots/b-100.bin', 'snapshots/a-0000000100.bin.zst'];
     expect(new SnapshotIndex(keys).latestAtOrBelow(100)?.key).toBe('snapshots/a-0000000100.bin.zst');

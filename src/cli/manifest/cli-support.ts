@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError } from 'commander';
-import { ManifestConflictError, ManifestInputError, RunNotFoundError } from '../../manifest/errors.js';
+import { ManifestConflictError, ManifestInputError, RunNotFoundError, SnapshotHashError } from '../../manifest/errors.js';
 import { parseNonNegativeInteger } from '../../manifest/numbers.js';
 import { UserError } from '../describe-error.js';
 
@@ -18,6 +18,8 @@ export function userErrors<A extends unknown[]>(action: (...args: A) => Promise<
     } catch (error) {
       if (error instanceof ManifestConflictError) throw new UserError(error.message, EXIT_RUN_EXISTS);
       if (error instanceof ManifestInputError || error instanceof RunNotFoundError) throw new UserError(error.message);
+      // Bad data in the store (or a store that kept failing), not a bad input file: exit 1 like corrupt objects.
+      if (error instanceof SnapshotHashError) throw new UserError(error.message, 1);
       throw error;
     }
   };

@@ -36,7 +36,7 @@ export function importEnfCommand(): Command {
           ...resolved,
           source: { kind: 'enf-import', file: basename(file), slices: imported.slices },
         });
-        await publishOrPrint(store, manifest, options.dryRun);
+        await publishOrPrint(store, manifest, options);
       });
     }),
   );

@@ -4,6 +4,7 @@ import { manifestItems } from '../../manifest/items.js';
 import { publishManifest } from '../../manifest/publish.js';
 import type { Store } from '../../store/store.js';
 import { UserError } from '../describe-error.js';
+import { stderrLine, withSnapshotHashes } from './snapshot-hashes.js';
 
 /** Refuses a run id that cannot be a key segment, before anything is read or written. */
 export function checkRunId(run: string, option = '--run'): string {
@@ -13,10 +14,17 @@ export function checkRunId(run: string, option = '--run'): string {
   return run;
 }
 
-/** Publishes (or with --dry-run prints) a built manifest and tells the user what happened, on stdout. */
-export async function publishOrPrint(store: Store, manifest: Manifest, dryRun: boolean | undefined): Promise<void> {
-  if (dryRun) {
+/**
+ * Publishes (or with --dry-run prints) a built manifest and tells the user
+ * what happened, on stdout. First each snapshot's sha256 is filled in where
+ * the store has it (or, with --hash-snapshots, by hashing); the notes about
+ * that follow on stderr once it is done, so an error stays one line.
+ */
+export async function publishOrPrint(store: Store, built: Manifest, options: { dryRun?: boolean; hashSnapshots?: boolean }): Promise<void> {
+  const { manifest, notes } = await withSnapshotHashes(store, built, options.hashSnapshots === true);
+  if (options.dryRun) {
     process.stdout.write(`${JSON.stringify(manifest, null, 2)}\n`);
+    notes.forEach(stderrLine);
     return;
   }
   const outcome = await publishManifest(store, manifest);
@@ -29,4 +37,5 @@ export async function publishOrPrint(store: Store, manifest: Manifest, dryRun: b
       ? `published run ${manifest.run} (${summary}) at ${outcome.key}\n`
       : `run ${manifest.run} is already published with the same content (${summary}); nothing written\n`,
   );
+  notes.forEach(stderrLine);
 }

@@ -15,8 +15,10 @@ export function publishCommand(): Command {
     .summary("publish a run's manifest built from a block-spacing table")
     .description(
       'Build a run from a block-spacing table and write runs/<run>/manifest.json if absent. Each interval starts from the ' +
-        'latest snapshot under snapshots/ at or below its start (or genesis). The same manifest again is a no-op; a different ' +
-        'one under an existing run id is refused (exit 4): runs are immutable.',
+        'latest snapshot under snapshots/ at or below its start (or genesis). Each snapshot gets the sha256 the nodes verify ' +
+        'it against from snapshots/<name>.json (its record), else <key>.sha256 (sha256sum output), else with --hash-snapshots ' +
+        'by streaming it from the store; without one it is unverified (a note says how many). The same manifest again is a ' +
+        'no-op; a different one under an existing run id is refused (exit 4): runs are immutable.',
     )
     .requiredOption('--store <url>', 'the shared store')
     .requiredOption('--run <run>', 'the new run id')
@@ -34,7 +36,7 @@ export function publishCommand(): Command {
           ...(await resolveRunOptions(options, store)),
           source: { kind: 'spacing', file: basename(options.spacing), rows },
         });
-        await publishOrPrint(store, manifest, options.dryRun);
+        await publishOrPrint(store, manifest, options);
       });
     }),
   );

@@ -48,7 +48,7 @@ export function rerunCommand(): Command {
           : mode.kind === 'items' ? { mode: 'items', file: mode.source }
           : { mode: 'failed', items: Object.fromEntries(selection.reasons ?? []) };
         const manifest = buildRerunManifest(old, selection, { run, createdAt: new Date(systemClock.now()).toISOString(), ...resolved }, source);
-        await publishOrPrint(store, manifest, options.dryRun);
+        await publishOrPrint(store, manifest, options);
       });
     }),
   );

@@ -20,6 +20,7 @@ export interface RunOptionValues {
   leaseTtlMs?: number;
   maxAttempts?: number;
   minFreeDiskGib?: number;
+  hashSnapshots?: boolean;
   dryRun?: boolean;
 }
 
@@ -36,6 +37,10 @@ export function addRunOptions(command: Command, inherited = false): Command {
     .option('--lease-ttl-ms <ms>', `lease time-to-live (${d(String(defaultRunDefaults.leaseTtlMs))})`, integerOption(1))
     .option('--max-attempts <n>', `attempts per item before it is marked failed (${d(String(defaultRunDefaults.maxAttempts))})`, integerOption(1))
     .option('--min-free-disk-gib <gib>', `free disk a node needs on its data directory (${d(String(defaultRunDefaults.minFreeDiskBytes / 1024 ** 3))})`, integerOption(0))
+    .option(
+      '--hash-snapshots',
+      'hash each snapshot without a sha256 from its record or .sha256 file by streaming it from the store (4 at a time), so nodes verify their downloads',
+    )
     .option('--dry-run', 'print the manifest instead of publishing it');
 }
 
