@@ -50,7 +50,8 @@ describe('nodeos artifact install', () => {
       expect(result.nodeosVersion).toBe('v5.0.2');
       expect(await readdir(join(world.dataDir, 'cache', 'nodeos'))).toEqual([sha256(body)]);
 
-      // A second runner (a restarted replay-node) reuses the installed binary without fetching it.
+      // A second runner (a restarted replay-node, once the first has let go of the data directory) reuses the installed binary without fetching it.
+      await runner.close();
       const streams = world.store.counters.getStream;
       await world.runner({ nodeosBin: undefined }, manifest).prepare();
       expect(world.store.counters.getStream).toBe(streams);

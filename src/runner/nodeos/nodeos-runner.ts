@@ -13,7 +13,10 @@ import { SnapshotCache } from './fetch-snapshot.js';
 import { installNodeos, type InstalledNodeos } from './install.js';
 import { NodeosLog } from './log-file.js';
 import { DEFAULT_MIN_FREE_DISK, resolveNodeosOptions, type NodeosRunnerOptions, type ResolvedNodeosOptions } from './options.js';
-import { checkDataDir, checkZstd, diskShortage, hasSetpriv } from './preflight.js';
+import { DataDirLock } from './data-dir-lock.js';
+import { stopLeftoverNodeos } from './leftover.js';
+import { NodeosPidFiles } from './nodeos-pid-file.js';
+import { checkDataDir, checkSetpriv, checkZstd, diskShortage } from './preflight.js';
 import type { NodeosProcess } from './process.js';
 import { readOnlyHash } from './read-only-hash.js';
 import { runReplay, type ReplayInput } from './replay.js';
@@ -42,6 +45,8 @@ export class NodeosRunner implements Runner {
   private preparing: Promise<Prepared> | undefined;
   private snapshots: SnapshotCache | undefined;
   private readonly sessions = new Set<NodeosSession>();
+  private lock: DataDirLock | undefined;
+  private pidFiles: NodeosPidFiles | undefined;
 
   constructor(options: NodeosRunnerOptions, private readonly deps: NodeosRunnerDeps) {
     this.options = resolveNodeosOptions(options);
@@ -52,8 +57,11 @@ export class NodeosRunner implements Runner {
   }
 
   prepare(): Promise<void> {
-    this.preparing ??= this.prepareOnce().catch((error: unknown) => {
+    this.preparing ??= this.prepareOnce().catch(async (error: unknown) => {
       this.preparing = undefined;
+      // A runner that could not prepare holds no data directory; a retry (store outage) takes the lock again.
+      await this.lock?.release();
+      this.lock = undefined;
       throw error;
     });
     return this.preparing.then(() => undefined);
@@ -61,6 +69,11 @@ export class NodeosRunner implements Runner {
 
   private async prepareOnce(): Promise<Prepared> {
     const { options, deps } = this;
+    await checkSetpriv();
+    // Before anything in the data directory is touched (docs/runners.md, "One nodeos per data directory").
+    this.lock ??= await DataDirLock.acquire(options.dataDir, deps);
+    await stopLeftoverNodeos(options.dataDir, { ...deps, killGraceMs: options.killGraceMs });
+    this.pidFiles ??= new NodeosPidFiles(options.dataDir, deps.logger);
     await checkDataDir(options.dataDir, this.minFreeDisk);
     const intervals = deps.manifest?.intervals;
     if (!intervals || intervals.some((i) => i.snapshot?.key.endsWith('.zst'))) await checkZstd();
@@ -72,10 +85,9 @@ export class NodeosRunner implements Runner {
       store: deps.store,
     });
     const overrides = await readOverrides(options.configFile);
-    const parentDeathSignal = await hasSetpriv();
     if (deps.store) this.snapshots = new SnapshotCache(join(options.cacheDir, 'snapshots'), options.snapshotCacheCount, { store: deps.store, clock: deps.clock });
-    deps.logger.info({ nodeos: installed.bin, version: installed.version, parentDeathSignal }, 'nodeos runner ready');
-    return { installed, overrides, parentDeathSignal };
+    deps.logger.info({ nodeos: installed.bin, version: installed.version }, 'nodeos runner ready');
+    return { installed, overrides };
   }
 
   async run(item: WorkItem, { signal, onProgress }: RunOptions): Promise<RunResult> {
@@ -139,10 +151,12 @@ export class NodeosRunner implements Runner {
     }
   }
 
-  /** Stops any nodeos still running (SIGINT, then SIGKILL). Idempotent. */
+  /** Stops any nodeos still running (SIGINT, then SIGKILL), then frees the data directory. Idempotent. */
   async close(): Promise<void> {
     const running: NodeosProcess[] = [...this.sessions].flatMap((s) => [...s.processes]);
     await Promise.all(running.map((p) => p.stop(this.options.killGraceMs, 'runner closing')));
+    await this.pidFiles?.settled();
+    await this.lock?.release();
   }
 
   /** A fresh item directory: the state directory is emptied between items. */
@@ -163,8 +177,9 @@ export class NodeosRunner implements Runner {
       logger: this.deps.logger,
       options: this.options,
       overrides: prepared.overrides,
-      parentDeathSignal: prepared.parentDeathSignal,
+      parentDeathSignal: true, // preflight.checkSetpriv
       processes: new Set(),
+      onStart: (nodeos) => this.pidFiles?.track(nodeos, prepared.installed.bin, item.itemId),
     };
     this.sessions.add(session);
     return session;
@@ -205,5 +220,4 @@ export class NodeosRunner implements Runner {
 interface Prepared {
   installed: InstalledNodeos;
   overrides: IniEntry[];
-  parentDeathSignal: boolean;
 }

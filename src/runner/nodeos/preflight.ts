@@ -36,10 +36,22 @@ export async function checkZstd(): Promise<void> {
   }
 }
 
-/** `setpriv --pdeathsig` makes the kernel kill nodeos if replay-node dies, even by SIGKILL. */
-export async function hasSetpriv(): Promise<boolean> {
-  const result = await execa('setpriv', ['--help'], { reject: false });
-  return !result.failed && String(result.stdout).includes('--pdeathsig');
+/**
+ * `setpriv --pdeathsig KILL` has the kernel kill nodeos when replay-node
+ * dies, even by SIGKILL; without it an orphaned nodeos replays on alone
+ * (issue 13), so it is required, not optional. It is tried for real, not
+ * just found: a sandbox may refuse the prctl behind it.
+ */
+export async function checkSetpriv(): Promise<void> {
+  const help = await execa('setpriv', ['--help'], { reject: false });
+  if (help.failed || !String(help.stdout).includes('--pdeathsig')) {
+    throw new RunnerConfigError('setpriv with --pdeathsig not found; install util-linux (Debian: apt-get install util-linux) so nodeos dies with replay-node');
+  }
+  const trial = await execa('setpriv', ['--pdeathsig', 'KILL', '--', process.execPath, '-e', ''], { reject: false });
+  if (trial.failed) {
+    const why = String(trial.stderr).trim().split('\n')[0] || trial.shortMessage;
+    throw new RunnerConfigError(`setpriv --pdeathsig KILL fails here (${why}); run replay-node where the parent-death signal can be set, so nodeos dies with replay-node`);
+  }
 }
 
 function gib(bytes: number): string {

@@ -7,8 +7,9 @@ import type { NodeosLog } from './log-file.js';
  * down cleanly), then SIGKILL after a grace period. No nodeos outlives its
  * replay-node: on a normal exit or a handled signal of replay-node, an exit
  * hook SIGKILLs what is still running (execa's cleanup sends SIGTERM too);
- * when replay-node itself is SIGKILLed, `setpriv --pdeathsig KILL` (used
- * when present) has the kernel kill nodeos.
+ * when replay-node itself is SIGKILLed, `setpriv --pdeathsig KILL` has the
+ * kernel kill nodeos (a leftover one is stopped by the next runner on the
+ * data directory: leftover.ts).
  */
 export interface NodeosExit {
   exitCode: number | null;
@@ -23,7 +24,7 @@ export interface StartNodeos {
   env: Record<string, string>;
   log: NodeosLog;
   clock: Clock;
-  /** Wrap in `setpriv --pdeathsig KILL` (see preflight.hasSetpriv). */
+  /** Wrap in `setpriv --pdeathsig KILL` (the runner requires it: preflight.checkSetpriv). */
   parentDeathSignal: boolean;
 }
 

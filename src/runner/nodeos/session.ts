@@ -24,6 +24,8 @@ export interface NodeosSession {
   parentDeathSignal: boolean;
   /** Processes started for this item (so close() and aborts can stop them). */
   processes: Set<NodeosProcess>;
+  /** Told of each nodeos as it starts (the runner records its pid file: nodeos-pid-file.ts). */
+  onStart?: (process: NodeosProcess) => void;
 }
 
 export interface StartedNodeos {
@@ -53,6 +55,7 @@ export async function startNodeos(session: NodeosSession, args: string[], readOn
     parentDeathSignal: session.parentDeathSignal,
   });
   session.processes.add(process);
+  session.onStart?.(process);
   void process.exited.then(() => session.processes.delete(process));
   session.logger.info({ item: session.itemId, pid: process.pid, readOnly, httpPort }, 'nodeos started');
   return { process, baseUrl: `http://127.0.0.1:${httpPort}` };
