@@ -51,7 +51,18 @@ async function makeSnapshot(path: string, targetBytes: number, block: number): P
   const plainBytes = Math.ceil(targetBytes / 0.63);
   let produced = 0;
   let offset = 0;
-  const header = Buffer.from(`FAKE-SNAPSHOT v1\n${JSON.stringify({ chain_id: 'bench', head_block_num: block })}\n`);
+  // The fake's binary header (test/fixtures/fake-nodeos/nodeos.cjs): magic, binary version 1,
+  // chain snapshot version 8, body length (u32 LE each), then the JSON line; the body's
+  // length is known up front because the payload is whole 64 KiB blocks.
+  const meta = Buffer.from(`${JSON.stringify({ chain_id: 'bench', head_block_num: block })}\n`);
+  const bodyLength = meta.length + Math.ceil(plainBytes / (64 * 1024)) * 64 * 1024;
+  if (bodyLength > 0xffffffff) throw new Error(`a ${targetBytes} B snapshot is too big for the fake's u32 body length`);
+  const prefix = Buffer.alloc(16);
+  prefix.writeUInt32LE(0x30510550, 0);
+  prefix.writeUInt32LE(1, 4);
+  prefix.writeUInt32LE(8, 8);
+  prefix.writeUInt32LE(bodyLength, 12);
+  const header = Buffer.concat([prefix, meta]);
   async function* chunks(): AsyncGenerator<Buffer> {
     yield header;
     while (produced < plainBytes) {

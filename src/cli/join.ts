@@ -41,6 +41,8 @@ interface JoinFlags extends GossipFlags {
   blockLogs?: boolean;
   genesisJson?: string;
   stallTimeoutMs?: number;
+  loadTimeoutMs?: number;
+  stopHashTimeoutMs?: number;
   cacheDir?: string;
   heartbeatMs?: number;
   idleScanMs?: number;
@@ -80,7 +82,9 @@ export function joinCommand(): Command {
     .addOption(new Option('--p2p-peer <host:port>', 'nodeos runner: a p2p peer to sync blocks from, repeatable').argParser(collect))
     .option('--block-logs', 'nodeos runner: fetch the block-log stride file covering each start block from the store')
     .option('--genesis-json <file>', 'nodeos runner: genesis.json for items that start at block 0')
-    .option('--stall-timeout-ms <ms>', 'nodeos runner: fail an attempt after this long without head progress', integerOption(1))
+    .option('--stall-timeout-ms <ms>', 'nodeos runner: fail an attempt after this long replaying without head progress (default 20 min)', integerOption(1))
+    .option('--load-timeout-ms <ms>', 'nodeos runner: fail an attempt after nodeos is silent this long loading the snapshot (default 2 h)', integerOption(1))
+    .option('--stop-hash-timeout-ms <ms>', 'nodeos runner: fail an attempt after nodeos is silent this long computing the stop hash at END (default 1 h)', integerOption(1))
     .option('--cache-dir <dir>', 'nodeos runner: installed nodeos and decompressed snapshots (default <data-dir>/cache)')
     .addOption(hidden('--heartbeat-ms <ms>', 'node record rewrite period (default ttl/3)', integerOption(1)))
     .addOption(hidden('--idle-scan-ms <ms>', 'rescan period with nothing to claim', integerOption(1)))
@@ -166,6 +170,8 @@ async function joinRun(flags: JoinFlags, { node, dataDir, clock, ids, logger, go
           ...(flags.blockLogs ? { blockLogs: true } : {}),
           ...(flags.genesisJson ? { genesisJson: flags.genesisJson } : {}),
           ...(flags.stallTimeoutMs ? { stallTimeoutMs: flags.stallTimeoutMs } : {}),
+          ...(flags.loadTimeoutMs ? { loadTimeoutMs: flags.loadTimeoutMs } : {}),
+          ...(flags.stopHashTimeoutMs ? { stopHashTimeoutMs: flags.stopHashTimeoutMs } : {}),
           ...(flags.cacheDir ? { cacheDir: flags.cacheDir } : {}),
         },
       }, { clock, logger, nodeId: node, store, manifest });

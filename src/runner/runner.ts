@@ -19,7 +19,18 @@ export interface WorkItem {
   attempt?: number;
 }
 
+/**
+ * What an attempt is doing, in order (docs/runners.md): `fetching` the
+ * snapshot and block logs, `loading` it into nodeos (and computing the start
+ * hash), `replaying` blocks to the end, `hashing` the end state as nodeos
+ * stops, `reading-hash` from a read-only restart when nodeos logged no stop
+ * hash. Each phase is judged by what progresses in it.
+ */
+export type RunnerPhase = 'fetching' | 'loading' | 'replaying' | 'hashing' | 'reading-hash';
+
 export interface RunnerProgress {
+  /** Absent from runners that have no phases to tell (sim). */
+  phase?: RunnerPhase;
   headBlock: number;
   /** Recent replay speed. */
   blocksPerSecond?: number;

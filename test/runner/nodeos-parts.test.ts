@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseIni, readOverrides, renderConfig, type ConfigInputs } from '../../src/runner/nodeos/config.js';
-import { HashLines, snapshotRefused } from '../../src/runner/nodeos/hashes.js';
 import { NodeosLog } from '../../src/runner/nodeos/log-file.js';
 
 const base: ConfigInputs = { httpPort: 40001, p2pPort: 40002, p2pPeers: ['10.0.0.1:9876', '10.0.0.2:9876'], blocksLogStride: 2_000_000, readOnly: false };
@@ -74,12 +73,4 @@ describe('nodeos log', () => {
     }
   });
 
-  it('recognises the hash lines and a refused snapshot', () => {
-    const hashes = new HashLines();
-    hashes.read('info  2024-01-01T00:00:00.000 nodeos    controller.cpp:1300 startup ] chain database started with hash: ABCDEF0123456789abcdef');
-    hashes.read('info  2024-01-01T00:06:00.000 nodeos    controller.cpp:1500 ~controller_impl ] chain database stopped with hash: 0123456789abcdef0123');
-    expect(hashes).toMatchObject({ startHash: 'abcdef0123456789abcdef', stopHash: '0123456789abcdef0123' });
-    expect(snapshotRefused(['error 2024 nodeos main.cpp ] Unable to read snapshot: unexpected snapshot format'])).toBe(true);
-    expect(snapshotRefused(['[replay-node] starting nodeos --snapshot /x.bin', 'error fatal error applying block 3'])).toBe(false);
-  });
 });

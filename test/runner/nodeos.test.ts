@@ -1,10 +1,9 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RunnerFailure } from '../../src/runner/runner.js';
 import { simBlockId, simIntegrityHash } from '../../src/runner/sim-chain.js';
 import { overwrite } from '../../src/store/store.js';
-import { alive, CHAIN, createWorld, fakeSnapshot, sha256, zstdCompress, type World } from './support/nodeos-world.js';
+import { alive, CHAIN, createWorld, failureOf, fakeSnapshot, sha256, zstdCompress, type World } from './support/nodeos-world.js';
 
 /** The nodeos runner end to end against the fake nodeos: real processes, real signals, real zstd. */
 let world: World;
@@ -15,11 +14,6 @@ afterEach(async () => {
   await world.cleanup();
 });
 
-async function failureOf(promise: Promise<unknown>): Promise<RunnerFailure> {
-  const error = await promise.then(() => undefined, (e: unknown) => e);
-  expect(error).toBeInstanceOf(RunnerFailure);
-  return error as RunnerFailure;
-}
 
 describe('nodeos runner against the fake nodeos', () => {
   it('replays two consecutive items whose hashes chain, reporting progress, reusing the cached snapshot', async () => {
@@ -94,7 +88,7 @@ describe('nodeos runner against the fake nodeos', () => {
     const controller = new AbortController();
     const reason = new Error('lease lost');
     // Abort once nodeos is visibly replaying.
-    const running = world.run(runner, world.item(100, 100_000, snap), controller.signal, () => controller.abort(reason))
+    const running = world.run(runner, world.item(100, 100_000, snap), controller.signal, (p) => p.phase === 'replaying' && controller.abort(reason))
       .then(() => undefined, (e: unknown) => e);
     expect(await running).toBe(reason);
     const pid = Number(await readFile(pidFile, 'utf8'));
@@ -109,11 +103,11 @@ describe('nodeos runner against the fake nodeos', () => {
     const snap = await world.putSnapshot(100);
     const runner = world.runner({ killGraceMs: 5_000, env: { FAKE_NODEOS_BPS: '200' } });
     const controller = new AbortController();
-    const running = world.run(runner, world.item(100, 100_000, snap), controller.signal, () => controller.abort(new Error('stop')))
+    const running = world.run(runner, world.item(100, 100_000, snap), controller.signal, (p) => p.phase === 'replaying' && controller.abort(new Error('stop')))
       .then(() => undefined, (e: unknown) => e);
     expect((await running as Error).message).toBe('stop');
     const log = await world.itemLog(world.item(100, 100_000, null));
-    expect(log).toContain('received SIGINT');
+    expect(log).toContain('appbase quit called');
     expect(log).toContain('nodeos exited: exit code 0');
   });
 
@@ -136,7 +130,8 @@ describe('nodeos runner against the fake nodeos', () => {
     expect(result.timings.hash).toBeGreaterThanOrEqual(300);
     const log = await world.itemLog(item);
     expect(log).not.toContain('chain database stopped with hash');
-    expect(log).toContain('read-mode head (read-only); head 600');
+    expect(log).toContain('Blockchain started; head block is #600');
+    expect(log.match(/\[replay-node\] starting /g)).toHaveLength(2);
     const config = await readFile(join(world.dataDir, 'items', item.itemId, 'config', 'config.ini'), 'utf8');
     expect(config).toMatch(/^read-mode = head$/m);
     expect(config).not.toMatch(/p2p-peer-address/);
@@ -166,7 +161,7 @@ describe('nodeos runner against the fake nodeos', () => {
     expect(mismatch.message).toContain('sha256');
     const refused = await failureOf(world.run(runner, world.item(400, 600, notASnapshot)));
     expect(refused.reason).toBe('corrupt-snapshot');
-    expect(refused.details.exitCode).toBe(2);
+    expect(refused.details.exitCode).toBe(254);
     // Nothing half-written or refused stays in the cache to be picked up next time.
     const cached = await readdir(join(world.dataDir, 'cache', 'snapshots'));
     expect(cached.filter((name) => name.endsWith('.bin'))).toEqual([]);

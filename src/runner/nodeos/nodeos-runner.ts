@@ -102,6 +102,7 @@ export class NodeosRunner implements Runner {
     const session = await this.openSession(item, prepared);
     let snapshotPath: string | undefined;
     try {
+      onProgress({ phase: 'fetching', headBlock: item.start });
       const input: ReplayInput = {};
       if (item.snapshot) {
         if (!this.snapshots) throw new RunnerFailure('fetch-failed', 'the nodeos runner has no store to fetch snapshots from');
@@ -116,19 +117,25 @@ export class NodeosRunner implements Runner {
       const fetchedAt = clock.monotonic();
 
       const replay = await runReplay(session, item, input, signal, onProgress);
-      let endHash = replay.hashes.stopHash;
-      let headBlockId = replay.lastInfo?.head_block_num === item.end ? replay.lastInfo.head_block_id : undefined;
-      if (!endHash || !headBlockId) {
-        // Also proves the state is at END when the last poll did not see it.
-        const read = await readOnlyHash(session, item, !endHash, signal);
+      const { log } = replay;
+      // The end of the replay is nodeos's own word (END reached, exit 0), never a poll seeing END:
+      // nodeos quits within milliseconds of END and closes HTTP before it hashes.
+      let endHash = replay.reachedEnd ? log.stopHash : undefined;
+      const knownId = (replay.lastInfo?.head_block_num === item.end ? replay.lastInfo.head_block_id : undefined) ?? log.blockId(item.end);
+      let headBlockId = knownId ?? log.blockIdPrefix(item.end) ?? '';
+      if (!endHash) {
+        // No stop hash (or no word that END was reached): read it from the state on disk,
+        // which also proves that state is at END.
+        onProgress({ phase: 'reading-hash', headBlock: log.headBlock ?? item.end });
+        const read = await readOnlyHash(session, item, { stopHash: replay.reachedEnd ? undefined : log.stopHash, endBlockId: knownId }, signal);
         headBlockId = read.headBlockId;
-        endHash ??= read.integrityHash;
+        endHash = read.integrityHash;
       }
       const done = clock.monotonic();
       onProgress({ headBlock: item.end, etaSeconds: 0 });
       return {
-        startHash: replay.hashes.startHash,
-        endHash: endHash!,
+        startHash: log.startHash,
+        endHash,
         headBlock: item.end,
         headBlockId,
         runner: 'nodeos',
@@ -138,8 +145,9 @@ export class NodeosRunner implements Runner {
           // From the call (the claim) to the nodeos process running: what a node adds before replay work starts.
           untilStarted: replay.spawnedAt - began,
           start: replay.upAt - replay.spawnedAt,
-          replay: replay.exitedAt - replay.upAt,
-          hash: done - replay.exitedAt,
+          replay: replay.endAt - replay.upAt,
+          // The stop hash as nodeos exits, plus the read-only restart when one was needed.
+          hash: done - replay.endAt,
         },
       };
     } catch (error) {

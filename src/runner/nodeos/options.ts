@@ -26,8 +26,19 @@ export interface NodeosRunnerOptions {
   minFreeDiskBytes?: number;
   /** get_info polling period. Default 5 s. */
   progressIntervalMs?: number;
-  /** No head progress for this long kills nodeos and fails the attempt (`stalled`). Default 20 min. */
+  /** Replaying phase: no head progress for this long kills nodeos and fails the attempt (`stalled`). Default 20 min. */
   stallTimeoutMs?: number;
+  /**
+   * Loading phase: how long nodeos may stay silent while it reads the
+   * snapshot and computes the start hash (tens of GB of state on mainnet).
+   * Default 2 h.
+   */
+  loadTimeoutMs?: number;
+  /**
+   * Hashing phase: how long nodeos may stay silent after reaching END while
+   * it computes the stop hash (about 6 min on mainnet, spring#1271). Default 1 h.
+   */
+  stopHashTimeoutMs?: number;
   /** After SIGINT, how long nodeos may take before SIGKILL. Default 30 s. */
   killGraceMs?: number;
   /** Read-only restart: how long nodeos may take to open its HTTP port. Default 15 min. */
@@ -59,6 +70,8 @@ export function resolveNodeosOptions(options: NodeosRunnerOptions): ResolvedNode
     blocksLogStride: 2_000_000,
     progressIntervalMs: 5_000,
     stallTimeoutMs: 20 * 60_000,
+    loadTimeoutMs: 2 * 60 * 60_000,
+    stopHashTimeoutMs: 60 * 60_000,
     killGraceMs: 30_000,
     startupTimeoutMs: 15 * 60_000,
     hashTimeoutMs: 20 * 60_000,

@@ -3,19 +3,26 @@ import { getInfo, getIntegrityHash, type ChainInfo } from './http.js';
 import { failure, startNodeos, type NodeosSession } from './session.js';
 
 /**
- * When the replay did not log its stop hash (or the end block's id is not
- * known), restart nodeos on the final state read-only (`read-mode = head`,
- * no p2p, as the ENF tool's readonly-config.ini), check that its head is the
- * end block, and ask `POST /v1/producer/get_integrity_hash` (HTTP 201; can
- * take minutes on big state, hence the long timeout).
+ * When the replay did not end with nodeos's word that it reached END and
+ * its stop hash, restart nodeos on the final state read-only (`read-mode =
+ * head`, no p2p, as the ENF tool's readonly-config.ini), check that its head
+ * is the end block (and the block id the log named for it, if any), and ask
+ * `POST /v1/producer/get_integrity_hash` (HTTP 201; can take minutes on big
+ * state, hence the long timeout) unless a stop hash was logged after all.
  */
 export interface ReadOnlyResult {
   headBlockId: string;
-  /** Present when asked for. */
-  integrityHash?: string;
+  integrityHash: string;
 }
 
-export async function readOnlyHash(session: NodeosSession, item: WorkItem, wantHash: boolean, signal: AbortSignal): Promise<ReadOnlyResult> {
+export interface ReadOnlyInput {
+  /** A stop hash the replay logged without saying it reached END: kept once the head is proven to be END. */
+  stopHash?: string;
+  /** END's block id when the replay's log or answers named it. */
+  endBlockId?: string;
+}
+
+export async function readOnlyHash(session: NodeosSession, item: WorkItem, known: ReadOnlyInput, signal: AbortSignal): Promise<ReadOnlyResult> {
   const { clock, options } = session;
   const { process, baseUrl } = await startNodeos(session, [], true);
   try {
@@ -27,7 +34,10 @@ export async function readOnlyHash(session: NodeosSession, item: WorkItem, wantH
     if (info.head_block_num !== item.end) {
       throw failure(session, 'wrong-head', `the replayed state is at block ${info.head_block_num}, expected ${item.end}`);
     }
-    if (!wantHash) return { headBlockId: info.head_block_id };
+    if (known.endBlockId && info.head_block_id.toLowerCase() !== known.endBlockId.toLowerCase()) {
+      throw failure(session, 'wrong-head', `the replayed state's head is block ${info.head_block_id}, but the replay reached ${known.endBlockId} at ${item.end}`);
+    }
+    if (known.stopHash) return { headBlockId: info.head_block_id, integrityHash: known.stopHash };
     try {
       const hash = await getIntegrityHash({ clock }, baseUrl, options.hashTimeoutMs, signal);
       return { headBlockId: hash.head_block_id || info.head_block_id, integrityHash: hash.integrity_hash.toLowerCase() };

@@ -1,14 +1,19 @@
 import type { RunnerProgress, WorkItem } from '../runner.js';
-import { HashLines, snapshotRefused } from './hashes.js';
+import { exitVerdict } from './exit-reason.js';
 import type { ChainInfo } from './http.js';
+import { NodeosLogReader } from './log-reader.js';
+import { PhaseWatch } from './phase-watch.js';
 import type { NodeosExit } from './process.js';
-import { ProgressMonitor } from './progress.js';
 import { failure, startNodeos, whenAborted, type NodeosSession } from './session.js';
 
 /**
  * The replay itself: `nodeos --snapshot S (or --genesis-json G)
- * --terminate-at-block END --integrity-hash-on-start --integrity-hash-on-stop`,
- * watched until it exits, stalls, or the attempt is aborted.
+ * --terminate-at-block END --truncate-at-block END --integrity-hash-on-start
+ * --integrity-hash-on-stop`, watched phase by phase until it exits, a phase
+ * overruns, or the attempt is aborted. `--truncate-at-block` drops blocks
+ * received from peers past END from the fork database on exit
+ * (controller.cpp ~controller_impl); without it a later start on this state
+ * (the read-only restart) would apply them and move the head past END.
  */
 export interface ReplayInput {
   snapshotPath?: string;
@@ -16,42 +21,50 @@ export interface ReplayInput {
 }
 
 export interface ReplayOutcome {
-  hashes: HashLines;
+  log: NodeosLogReader;
+  /** nodeos said it reached END and exited 0: the state on disk is END's. */
+  reachedEnd: boolean;
   /** The last get_info answer before exit. */
   lastInfo: ChainInfo | undefined;
   exit: NodeosExit;
-  /** Monotonic times: spawned, up (start hash logged or first answer), exited. */
+  /** Monotonic times: spawned, replaying (loaded, start hash logged), END reached (hashing), exited. */
   spawnedAt: number;
   upAt: number;
+  endAt: number;
   exitedAt: number;
 }
 
-type Ending = { kind: 'exit'; exit: NodeosExit } | { kind: 'stall'; headBlock: number | undefined; silentMs: number } | { kind: 'abort' };
+type Ending = { kind: 'exit'; exit: NodeosExit } | { kind: 'verdict'; reason: string; message: string } | { kind: 'abort' };
 
 export async function runReplay(session: NodeosSession, item: WorkItem, input: ReplayInput, signal: AbortSignal, onProgress: (p: RunnerProgress) => void): Promise<ReplayOutcome> {
   const { clock, options } = session;
-  const hashes = new HashLines();
-  let startHashAt: number | undefined;
+  const log = new NodeosLogReader();
+  // When the lines came, for the timings: the watchdog only looks every few seconds.
+  let startHashSeenAt: number | undefined;
+  let endSeenAt: number | undefined;
   session.log.onLine((line) => {
-    const had = hashes.startHash;
-    hashes.read(line);
-    if (!had && hashes.startHash) startHashAt = clock.monotonic();
+    log.read(line);
+    if (log.startHash !== undefined) startHashSeenAt ??= clock.monotonic();
+    if (log.endReachedAt !== undefined) endSeenAt ??= clock.monotonic();
   });
   const source = input.snapshotPath ? ['--snapshot', input.snapshotPath] : ['--genesis-json', input.genesisPath!];
-  const args = [...source, '--terminate-at-block', String(item.end), '--integrity-hash-on-start', '--integrity-hash-on-stop'];
+  const end = String(item.end);
+  const args = [...source, '--terminate-at-block', end, '--truncate-at-block', end, '--integrity-hash-on-start', '--integrity-hash-on-stop'];
   const spawnedAt = clock.monotonic();
   const { process, baseUrl } = await startNodeos(session, args, false);
 
-  const monitor = new ProgressMonitor({
-    baseUrl, start: item.start, end: item.end, clock, onProgress,
+  const watch = new PhaseWatch({
+    baseUrl, start: item.start, end: item.end, chainId: item.chainId, clock, log, onProgress,
     intervalMs: options.progressIntervalMs,
     stallTimeoutMs: options.stallTimeoutMs,
+    loadTimeoutMs: options.loadTimeoutMs,
+    stopHashTimeoutMs: options.stopHashTimeoutMs,
   });
   const watching = new AbortController();
   const endings: Promise<Ending>[] = [
     process.exited.then((exit) => ({ kind: 'exit', exit })),
-    monitor.watch(watching.signal).then(
-      (stall) => ({ kind: 'stall', ...stall }),
+    watch.watch(watching.signal).then(
+      (verdict) => ({ kind: 'verdict', ...verdict }),
       () => new Promise<never>(() => {}),
     ),
     whenAborted(signal).then(() => ({ kind: 'abort' })),
@@ -63,27 +76,28 @@ export async function runReplay(session: NodeosSession, item: WorkItem, input: R
     await process.stop(options.killGraceMs, 'attempt aborted');
     throw signal.reason;
   }
-  if (ending.kind === 'stall') {
-    const exit = await process.stop(options.killGraceMs, 'stalled');
-    const at = ending.headBlock === undefined ? 'before answering get_info' : `at block ${ending.headBlock}`;
-    throw failure(session, 'stalled', `nodeos made no progress ${at} for ${Math.round(ending.silentMs / 1000)} s`, exit);
+  if (ending.kind === 'verdict') {
+    const exit = await process.stop(options.killGraceMs, ending.reason);
+    throw failure(session, ending.reason, ending.message, exit);
   }
   const { exit } = ending;
+  const exitedAt = clock.monotonic();
+  watch.observe(exitedAt, undefined); // what the log said since the last look (its verdict no longer matters)
   if (exit.spawnError) throw failure(session, 'spawn-failed', `cannot start ${session.bin}`, exit);
   if (exit.exitCode !== 0 || exit.signal) {
-    if (monitor.firstAnswerAt === undefined && snapshotRefused(session.log.lastLines())) {
-      throw failure(session, 'corrupt-snapshot', 'nodeos refused the snapshot', exit);
-    }
-    const at = monitor.lastInfo ? ` after block ${monitor.lastInfo.head_block_num}` : '';
-    throw failure(session, 'crashed', `nodeos failed${at}`, exit);
+    const replayStarted = watch.replayingAt !== undefined;
+    const verdict = exitVerdict(exit, session.log.lastLines(), input.snapshotPath !== undefined, replayStarted);
+    const at = replayStarted ? ` after block ${log.headBlock ?? watch.lastInfo?.head_block_num ?? item.start}` : '';
+    throw failure(session, verdict.reason, verdict.reason === 'crashed' ? `${verdict.message}${at}` : verdict.message, exit);
   }
-  const exitedAt = clock.monotonic();
   return {
-    hashes,
-    lastInfo: monitor.lastInfo,
+    log,
+    reachedEnd: log.endReachedAt === item.end,
+    lastInfo: watch.lastInfo,
     exit,
     spawnedAt,
-    upAt: Math.min(startHashAt ?? exitedAt, monitor.firstAnswerAt ?? exitedAt),
+    upAt: Math.min(startHashSeenAt ?? exitedAt, watch.replayingAt ?? exitedAt),
+    endAt: Math.min(endSeenAt ?? exitedAt, watch.hashingAt ?? exitedAt),
     exitedAt,
   };
 }

@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { expect } from 'vitest';
 import { defaultRunDefaults, type Manifest } from '../../../src/manifest/manifest.js';
 import { itemId } from '../../../src/layout/keys.js';
 import { createRunner } from '../../../src/runner/create-runner.js';
 import type { NodeosRunnerOptions } from '../../../src/runner/nodeos/options.js';
-import type { Runner, RunnerProgress, RunResult, WorkItem } from '../../../src/runner/runner.js';
+import { RunnerFailure, type Runner, type RunnerProgress, type RunResult, type WorkItem } from '../../../src/runner/runner.js';
 import { createMemoryStore, type MemoryStore } from '../../../src/store/memory.js';
 import { overwrite } from '../../../src/store/store.js';
 import { systemClock } from '../../../src/time/system-clock.js';
@@ -32,9 +33,82 @@ export const FAST: Partial<NodeosRunnerOptions> = {
   minFreeDiskBytes: 1,
 };
 
+/**
+ * The fake nodeos's snapshot format (test/fixtures/fake-nodeos/nodeos.cjs):
+ * a 16-byte header of u32 LE fields laid out like a real spring snapshot's
+ * (magic 0x30510550, binary version 1, chain snapshot version 2..8, body
+ * length), then the body: a JSON line `{"chain_id", "head_block_num"}` and
+ * `padding` bytes.
+ */
+export const SNAPSHOT_MAGIC = 0x30510550;
+
+export interface SnapshotHeader {
+  magic?: number;
+  binaryVersion?: number;
+  chainVersion?: number;
+  /** Declared body length; default the real one. */
+  bodyLength?: number;
+}
+
+export function snapshotBytes(meta: unknown, padding = 0, header: SnapshotHeader = {}): Buffer {
+  const body = Buffer.concat([Buffer.from(`${typeof meta === 'string' ? meta : JSON.stringify(meta)}\n`), Buffer.alloc(padding, 7)]);
+  const head = Buffer.alloc(16);
+  head.writeUInt32LE(header.magic ?? SNAPSHOT_MAGIC, 0);
+  head.writeUInt32LE(header.binaryVersion ?? 1, 4);
+  head.writeUInt32LE(header.chainVersion ?? 8, 8);
+  head.writeUInt32LE(header.bodyLength ?? body.length, 12);
+  return Buffer.concat([head, body]);
+}
+
 export function fakeSnapshot(block: number, chainId = CHAIN, padding = 0): Buffer {
-  const head = `FAKE-SNAPSHOT v1\n${JSON.stringify({ chain_id: chainId, head_block_num: block })}\n`;
-  return Buffer.concat([Buffer.from(head), Buffer.alloc(padding, 7)]);
+  return snapshotBytes({ chain_id: chainId, head_block_num: block }, padding);
+}
+
+/** Each way the fake nodeos (like the real one) refuses a snapshot file. */
+export type BadSnapshotKind = 'magic' | 'binary-version' | 'chain-version' | 'truncated' | 'head-zero' | 'no-chain-id' | 'not-a-snapshot';
+export const BAD_SNAPSHOT_KINDS: readonly BadSnapshotKind[] = ['magic', 'binary-version', 'chain-version', 'truncated', 'head-zero', 'no-chain-id', 'not-a-snapshot'];
+
+/** A snapshot of `block` on `chainId` that nodeos refuses at start (exit 254, before its HTTP port opens). */
+export function badSnapshot(kind: BadSnapshotKind, block = 100, chainId = CHAIN): Buffer {
+  const meta = { chain_id: chainId, head_block_num: block };
+  switch (kind) {
+    case 'magic':
+      return snapshotBytes(meta, 0, { magic: 0x12345678 });
+    case 'binary-version':
+      return snapshotBytes(meta, 0, { binaryVersion: 2 });
+    case 'chain-version':
+      return snapshotBytes(meta, 0, { chainVersion: 9 });
+    case 'truncated':
+      // Declares 1000 body bytes more than it has, like a snapshot cut short.
+      return snapshotBytes(meta, 0, { bodyLength: Buffer.byteLength(`${JSON.stringify(meta)}\n`) + 1000 });
+    case 'head-zero':
+      return snapshotBytes({ chain_id: chainId, head_block_num: 0 });
+    case 'no-chain-id':
+      return snapshotBytes('this body has no chain id');
+    case 'not-a-snapshot':
+      return Buffer.from('random bytes\n');
+  }
+}
+
+/** The message nodeos logs (inside its exception report) for `badSnapshot(kind)`. */
+export function badSnapshotMessage(kind: BadSnapshotKind, bytes: Buffer = badSnapshot(kind)): string {
+  switch (kind) {
+    case 'magic':
+    case 'not-a-snapshot':
+      return 'Binary snapshot has unexpected magic number!';
+    case 'binary-version':
+      return 'Binary snapshot is an unsupported version.  Expected : 1, Got: 2';
+    case 'chain-version':
+      return 'Unsupported version of chain snapshot: 9. Supported version must be between 2 and 8 inclusive.';
+    case 'truncated': {
+      const wanted = 16 + bytes.readUInt32LE(12);
+      return `read datastream of length ${bytes.length} over by ${wanted - bytes.length}`;
+    }
+    case 'head-zero':
+      return 'Snapshot indicates controller head at block number 0, but that is not allowed. Snapshot is invalid.';
+    case 'no-chain-id':
+      return 'Binary snapshot has no section named eosio::chain::global_property_object';
+  }
 }
 
 export async function zstdCompress(data: Buffer): Promise<Buffer> {
@@ -124,4 +198,11 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The RunnerFailure an attempt ended with (fails the test if it resolved or threw anything else). */
+export async function failureOf(promise: Promise<unknown>): Promise<RunnerFailure> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(RunnerFailure);
+  return error as RunnerFailure;
 }
