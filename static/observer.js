@@ -146,13 +146,20 @@
     state.cells = cells.join('');
     seen('cells-diff', changes);
   });
+  // Gossip times come from other hosts' clocks (the nodes drop those more than a day off, but this page trusts
+  // nothing): a value that is not a date shows as dashes instead of throwing a RangeError.
+  function clockTime(ms) {
+    const date = new Date(typeof ms === 'number' ? ms : NaN);
+    return Number.isNaN(date.getTime()) ? '--:--:--' : date.toISOString().slice(11, 19);
+  }
+
   source.addEventListener('gossip', (event) => {
     const message = JSON.parse(event.data);
     seen('gossip', message);
     const log = document.getElementById('event-log');
     if (!log) return;
     const line = document.createElement('li');
-    const when = new Date(message.sentAt).toISOString().slice(11, 19);
+    const when = clockTime(message.sentAt);
     line.textContent = `${when} ${message.node} ${message.event}${message.item ? ` ${message.item}` : ''}${message.reason ? ` (${message.reason})` : ''}`;
     log.prepend(line);
     while (log.children.length > 50) log.lastElementChild.remove();

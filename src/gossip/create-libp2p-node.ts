@@ -1,5 +1,4 @@
 import '../util/promise-shim.js';
-import { gossipsub } from '@chainsafe/libp2p-gossipsub';
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { bootstrap } from '@libp2p/bootstrap';
@@ -8,6 +7,7 @@ import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
 import type { ConnectionGater, PrivateKey } from '@libp2p/interface';
 import { createLibp2p } from 'libp2p';
+import { fastMessageId, gatedGossipsub, type RpcGate } from './gated-gossipsub.js';
 
 export interface Libp2pNodeOptions {
   privateKey: PrivateKey;
@@ -20,9 +20,13 @@ export interface Libp2pNodeOptions {
   /** The only topics this node accepts (its run's). */
   topics: string[];
   gater: ConnectionGater;
-  /** Gossipsub skips decoding message data above this; our own validator drops smaller oversized ones and counts them. */
+  /** Gossipsub's reader refuses RPC frames above this (and drops the peer's streams); the gate drops smaller oversized messages and counts them. */
   maxInboundDataLength: number;
+  /** Screens each RPC's messages before gossipsub's validation (InboundGate); none lets everything through. */
+  gate?: RpcGate;
 }
+
+const OPEN_GATE: RpcGate = { admit: (_peer, messages) => messages };
 
 /**
  * Builds (does not start) the libp2p node: TCP, noise, yamux, identify and
@@ -44,7 +48,7 @@ export async function createLibp2pNode(options: Libp2pNodeOptions) {
     services: {
       // gossipsub needs identify (UnmetServiceDependenciesError otherwise).
       identify: identify(),
-      pubsub: gossipsub({
+      pubsub: gatedGossipsub({
         // Every node must use the same policy; with StrictNoSign identical
         // payloads would be deduplicated as one message.
         globalSignaturePolicy: 'StrictSign',
@@ -55,7 +59,12 @@ export async function createLibp2pNode(options: Libp2pNodeOptions) {
         emitSelf: false,
         allowedTopics: [...options.topics],
         maxInboundDataLength: options.maxInboundDataLength,
-      }),
+        // Read a peer's next RPC only once the last one was handled, so the gate's pause holds the reader back
+        // (a flood then waits in the peer's stream window instead of the event loop).
+        awaitRpcHandler: true,
+        // Duplicates (the same message relayed by several peers) are dropped before their signature is checked again.
+        fastMsgIdFn: fastMessageId,
+      }, options.gate ?? OPEN_GATE),
     },
   });
 }

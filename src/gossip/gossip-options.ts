@@ -35,8 +35,16 @@ export interface GossipTuning {
   dialTickMs: number;
   dialTimeoutMs: number;
   dialPolicy: DialPolicy;
-  /** Per-author limit on incoming messages. */
+  /** Per-author limit on incoming messages (after the signature check). */
   rateLimit: RateLimit;
+  /**
+   * Per-peer limit on the messages a connected peer delivers, whoever wrote
+   * them (a relay carries every author's): checked first, so a flood costs
+   * a token bucket per message rather than a signature check.
+   */
+  peerBudget: RateLimit;
+  /** At most one "throttling a peer" warning per peer per this period. */
+  throttleLogMs: number;
   maxMessageBytes: number;
   /** stop(): time given to the `leaving` event to go out, and the bound on closing libp2p. */
   leaveGraceMs: number;
@@ -49,6 +57,9 @@ export const defaultGossipTuning: GossipTuning = {
   dialTimeoutMs: 5_000,
   dialPolicy: defaultDialPolicy,
   rateLimit: { perSecond: 50, burst: 200 },
+  // Several authors' messages and their duplicates arrive through one peer: 4x one author's limit.
+  peerBudget: { perSecond: 200, burst: 400 },
+  throttleLogMs: 10_000,
   maxMessageBytes: MAX_MESSAGE_BYTES,
   leaveGraceMs: 150,
   stopTimeoutMs: 3_000,
@@ -58,7 +69,7 @@ export const DEFAULT_LISTEN = ['/ip4/0.0.0.0/tcp/0'];
 
 export function resolveTuning(tuning: Partial<GossipTuning> = {}): GossipTuning {
   const resolved = { ...defaultGossipTuning, ...tuning };
-  for (const key of ['republishMs', 'dialTickMs', 'dialTimeoutMs', 'maxMessageBytes', 'stopTimeoutMs'] as const) {
+  for (const key of ['republishMs', 'dialTickMs', 'dialTimeoutMs', 'maxMessageBytes', 'stopTimeoutMs', 'throttleLogMs'] as const) {
     if (!(resolved[key] > 0)) throw new RangeError(`gossip tuning ${key} must be > 0`);
   }
   return resolved;

@@ -39,20 +39,23 @@ export interface ReceivedMessage {
 export type DropReason =
   /** Signed by a peer that is not in a live node record of the run. */
   | 'nonMember'
-  /** Over MAX_MESSAGE_BYTES. */
+  /** Over MAX_MESSAGE_BYTES (checked before the signature). */
   | 'oversized'
-  /** Not valid JSON, wrong schema, wrong run or type for the topic, a bad field. */
+  /** Not valid JSON, wrong schema, wrong run or type for the topic, a bad field, a sentAt more than a day from our clock. */
   | 'malformed'
   /** Well-formed, but names a node other than the one the author's record belongs to. */
   | 'impersonation'
-  /** Over the author's per-peer rate limit. */
+  /** Over the author's per-peer rate limit (checked after the signature). */
   | 'rateLimited'
+  /** Over the budget of the peer that delivered it, whoever wrote it (checked first, before the signature). */
+  | 'throttled'
   /** Not signed (every node uses StrictSign). */
   | 'unsigned';
 
 export interface GossipCounters {
   published: number;
   publishFailures: number;
+  /** Messages that arrived, before any check (copies of one message relayed by several peers each count). */
   received: number;
   accepted: number;
   dropped: Record<DropReason, number>;
@@ -73,7 +76,7 @@ export function zeroCounters(): GossipCounters {
     publishFailures: 0,
     received: 0,
     accepted: 0,
-    dropped: { nonMember: 0, oversized: 0, malformed: 0, impersonation: 0, rateLimited: 0, unsigned: 0 },
+    dropped: { nonMember: 0, oversized: 0, malformed: 0, impersonation: 0, rateLimited: 0, throttled: 0, unsigned: 0 },
     refusedConnections: 0,
     dials: 0,
     dialFailures: 0,

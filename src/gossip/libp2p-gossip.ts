@@ -9,6 +9,7 @@ import { GossipListenError } from './errors.js';
 import { zeroCounters, type DropReason, type Gossip, type GossipCounters, type ReceivedMessage } from './gossip.js';
 import { DEFAULT_LISTEN, resolveTuning, type GossipOptions, type GossipTuning } from './gossip-options.js';
 import { describeHandshakeFailure, ENCRYPT_STEP } from './handshake-failure.js';
+import type { RpcGate } from './gated-gossipsub.js';
 import { loadOrCreateIdentity } from './identity.js';
 import { Membership, type MemberRecord } from './membership.js';
 import {
@@ -16,7 +17,9 @@ import {
   type EventMessage, type EventUpdate, type GossipMessage, type ProgressMessage, type ProgressUpdate,
 } from './messages.js';
 import { RateLimiter } from './rate-limiter.js';
+import { createRpcGate } from './rpc-gate.js';
 import { screenMessage } from './screen-message.js';
+import { ThrottleReport } from './throttle-report.js';
 import { Ticker, within } from '../time/ticker.js';
 
 type Envelope = 'schema' | 'run' | 'node' | 'id' | 'sentAt';
@@ -34,7 +37,7 @@ export async function createGossip(options: GossipOptions): Promise<Gossip> {
   const logger = options.logger.child({ component: 'gossip' });
   if (identity.created) logger.info({ peerId: identity.peerId, path: identity.path }, 'created a new peer identity');
   if (identity.tightened) logger.warn({ path: identity.path }, 'peer identity file was readable by others; restricted it to 0600');
-  return new Libp2pGossip(options, tuning, identity.peerId, bootstrapIds, logger, async (gater) =>
+  return new Libp2pGossip(options, tuning, identity.peerId, bootstrapIds, logger, async (gater, gate) =>
     createLibp2pNode({
       privateKey: identity.privateKey,
       listen: options.listen ?? DEFAULT_LISTEN,
@@ -43,7 +46,11 @@ export async function createGossip(options: GossipOptions): Promise<Gossip> {
       bootstrap: options.bootstrap ?? [],
       topics: [progressTopic(options.run), eventsTopic(options.run)],
       gater,
-      maxInboundDataLength: Math.max(64 * 1024, tuning.maxMessageBytes * 4),
+      // A frame is one RPC, which may batch many messages (a reply to IWANT for everything missed in the last
+      // few seconds); single messages over maxMessageBytes are dropped by the gate. A frame over this makes
+      // gossipsub drop the peer's streams, cutting its gossip to us until it reconnects: only for the absurd.
+      maxInboundDataLength: Math.max(1 << 20, tuning.maxMessageBytes * 64),
+      gate,
     }),
   );
 }
@@ -51,6 +58,8 @@ export async function createGossip(options: GossipOptions): Promise<Gossip> {
 class Libp2pGossip implements Gossip {
   private readonly membership: Membership;
   private readonly limiter: RateLimiter;
+  private readonly gate: RpcGate;
+  private readonly throttles: ThrottleReport;
   private readonly planner: DialPlanner;
   private readonly handlers = new Set<(message: ReceivedMessage) => void>();
   private readonly stats: GossipCounters = zeroCounters();
@@ -73,10 +82,12 @@ class Libp2pGossip implements Gossip {
     readonly peerId: string,
     private readonly bootstrapIds: ReadonlySet<string>,
     private readonly logger: Logger,
-    private readonly build: (gater: ConnectionGater) => Promise<Libp2pNode>,
+    private readonly build: (gater: ConnectionGater, gate: RpcGate) => Promise<Libp2pNode>,
   ) {
     this.membership = new Membership(peerId);
     this.limiter = new RateLimiter(options.clock, tuning.rateLimit);
+    this.throttles = new ThrottleReport(options.clock, logger, (peer) => this.membership.nodeOf(peer), tuning.throttleLogMs);
+    this.gate = createRpcGate({ clock: options.clock, tuning, stats: this.stats, throttles: this.throttles, logger });
     this.planner = new DialPlanner(peerId, options.clock, tuning.dialPolicy);
     this.topics = { progress: progressTopic(options.run), events: eventsTopic(options.run) };
     const onError = (error: unknown): void => this.logger.warn({ err: error }, 'gossip loop error');
@@ -132,7 +143,7 @@ class Libp2pGossip implements Gossip {
   }
 
   private async doStart(): Promise<void> {
-    const node = await this.build(this.gater());
+    const node = await this.build(this.gater(), this.gate);
     this.node = node;
     const pubsub = node.services.pubsub;
     // The verdict strings are TopicValidatorResult's values; the enum itself lives in @libp2p/interface.
@@ -198,31 +209,36 @@ class Libp2pGossip implements Gossip {
     };
   }
 
+  /** Gossipsub's topic validator: runs after the gate and the signature check, synchronously (no await: it must be fast). */
   private validate(type: GossipMessage['type'], message: Message): 'accept' | 'ignore' | 'reject' {
-    this.stats.received += 1;
-    const screened = screenMessage(
-      { run: this.options.run, membership: this.membership, limiter: this.limiter, maxMessageBytes: this.tuning.maxMessageBytes },
-      type,
-      { from: message.type === 'signed' ? message.from.toString() : undefined, data: message.data },
-    );
-    if (screened.verdict !== 'accept') this.drop(screened.reason, screened.detail);
+    const from = message.type === 'signed' ? message.from.toString() : undefined;
+    const screened = screenMessage(this.screenContext(true), type, { from, data: message.data });
+    if (screened.verdict !== 'accept') this.drop(screened.reason, screened.detail, from);
     return screened.verdict;
   }
 
-  private drop(reason: DropReason, detail: string | undefined): void {
+  private screenContext(limited: boolean) {
+    return {
+      run: this.options.run,
+      membership: this.membership,
+      ...(limited ? { limiter: this.limiter } : {}),
+      maxMessageBytes: this.tuning.maxMessageBytes,
+      now: this.options.clock.now(),
+    };
+  }
+
+  private drop(reason: DropReason, detail: string | undefined, from: string | undefined): void {
     this.stats.dropped[reason] += 1;
-    this.logger.debug({ reason, detail }, 'dropped a gossip message');
+    // A flood is reported once per peer per period, not once per message.
+    if (reason === 'rateLimited' && from !== undefined) this.throttles.drop(from, reason);
+    else this.logger.debug({ reason, detail }, 'dropped a gossip message');
   }
 
   private deliver(message: Message): void {
     if (message.type !== 'signed') return;
     const type = message.topic === this.topics.progress ? 'progress' : 'event';
     // Validation passed already; decoding again is cheaper than caching decoded messages by id.
-    const screened = screenMessage(
-      { run: this.options.run, membership: this.membership, maxMessageBytes: this.tuning.maxMessageBytes },
-      type,
-      { from: message.from.toString(), data: message.data },
-    );
+    const screened = screenMessage(this.screenContext(false), type, { from: message.from.toString(), data: message.data });
     if (screened.verdict !== 'accept') return;
     this.stats.accepted += 1;
     for (const handler of this.handlers) {

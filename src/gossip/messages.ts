@@ -11,6 +11,12 @@ export const GOSSIP_SCHEMA = 'replay/gossip/v1';
 
 /** Messages above this many bytes are dropped as oversized (progress with MAX_PROGRESS_ITEMS items is under 6 KiB). */
 export const MAX_MESSAGE_BYTES = 8192;
+/**
+ * A message's `sentAt` must lie within this of the receiver's wall clock.
+ * Clocks of a run's hosts differ by seconds or minutes; a day off is a bug
+ * or a forgery, and a time such as 2^53-1 is not even a date.
+ */
+export const MAX_CLOCK_DISTANCE_MS = 24 * 60 * 60 * 1000;
 /** A progress message lists at most this many items (a node works on `--concurrency` items). */
 export const MAX_PROGRESS_ITEMS = 64;
 
@@ -30,7 +36,7 @@ interface Envelope {
   node: string;
   /** A ULID from the sender: increasing per sender, so a receiver keeps the newest state. */
   id: string;
-  /** Sender's wall clock (ms since epoch), for display only. */
+  /** Sender's wall clock (ms since epoch), for display only; receivers drop messages more than MAX_CLOCK_DISTANCE_MS from their own. */
   sentAt: number;
 }
 

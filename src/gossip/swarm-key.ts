@@ -19,7 +19,8 @@ export async function readSwarmKey(path: string): Promise<Uint8Array> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new SwarmKeyError(path, `cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, { cause: error });
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new SwarmKeyError(path, `cannot read it (${why}); give every node of the run the same key file, made once with \`replay-node swarm-key --out FILE\``, { cause: error });
   }
   return parseSwarmKey(text, path);
 }

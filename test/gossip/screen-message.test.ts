@@ -14,7 +14,7 @@ const message = (overrides: Partial<GossipMessage> = {}): Uint8Array =>
 function context() {
   const membership = new Membership('P-self');
   membership.update([{ node: 'host-a', peerId: 'P-a', addrs: [] }, { node: 'host-b', peerId: 'P-b', addrs: [] }]);
-  return { run: 'run-1', membership, limiter: new RateLimiter(new ManualClock(), { perSecond: 1, burst: 2 }), maxMessageBytes: 8192 };
+  return { run: 'run-1', membership, limiter: new RateLimiter(new ManualClock(), { perSecond: 1, burst: 2 }), maxMessageBytes: 8192, now: 0 };
 }
 
 describe('screenMessage', () => {
@@ -43,5 +43,18 @@ describe('screenMessage', () => {
     const verdicts = [1, 2, 3].map(() => screenMessage(ctx, 'event', { from: 'P-a', data: message() }).verdict);
     expect(verdicts).toEqual(['accept', 'accept', 'ignore']);
     expect(screenMessage(ctx, 'event', { from: 'P-b', data: message({ node: 'host-b' }) }).verdict).toBe('accept');
+  });
+
+  it('rejects a sentAt more than a day from the receiver\'s clock (2^53-1 is not even a date)', () => {
+    const day = 24 * 60 * 60 * 1000;
+    const ctx = { ...context(), limiter: undefined, now: Date.UTC(2026, 0, 1) };
+    const verdict = (sentAt: number) => screenMessage(ctx, 'event', { from: 'P-a', data: message({ sentAt }) });
+    expect(verdict(Number.MAX_SAFE_INTEGER)).toMatchObject({ verdict: 'reject', reason: 'malformed', detail: expect.stringMatching(/^sentAt 9007199254740991 is more than a day/) });
+    expect(verdict(ctx.now + day + 1)).toMatchObject({ verdict: 'reject', reason: 'malformed' });
+    expect(verdict(ctx.now - day - 1)).toMatchObject({ verdict: 'reject', reason: 'malformed' });
+    expect(verdict(0)).toMatchObject({ verdict: 'reject', reason: 'malformed' });
+    // Clocks minutes or hours apart are normal between hosts.
+    expect(verdict(ctx.now + day).verdict).toBe('accept');
+    expect(verdict(ctx.now - 3 * 60 * 60 * 1000).verdict).toBe('accept');
   });
 });

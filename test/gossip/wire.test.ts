@@ -26,7 +26,7 @@ let gossip: Gossip;
 let raw: Libp2pNode;
 const received: ReceivedMessage[] = [];
 
-const envelope = (node: string) => ({ schema: GOSSIP_SCHEMA, run: RUN, node, id: systemIds.ulid(), sentAt: 0 });
+const envelope = (node: string) => ({ schema: GOSSIP_SCHEMA, run: RUN, node, id: systemIds.ulid(), sentAt: systemClock.now() });
 const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
 const publishRaw = (topic: string, data: Uint8Array) => raw.services.pubsub.publish(topic, data);
 
