@@ -8,6 +8,7 @@ import { getIfExists } from '../store/get-if-exists.js';
 import { systemClock } from '../time/system-clock.js';
 import { UserError } from './describe-error.js';
 import { userErrors } from './manifest/cli-support.js';
+import { checkRunId } from './manifest/publish-run.js';
 import { withStore } from './manifest/store-option.js';
 
 interface ControlFlags {
@@ -46,6 +47,7 @@ async function control(action: Action, flags: ControlFlags): Promise<void> {
   if (Boolean(flags.node) === Boolean(flags.all)) throw new UserError(`${action} needs exactly one of --node ID or --all`);
   const target = flags.all ? ALL_NODES : flags.node!;
   if (!flags.all && (!isValidName(target) || target === ALL_NODES)) throw new UserError(`--node ${JSON.stringify(target)} is not a node id`);
+  checkRunId(flags.run);
   await withStore(flags.store, { probe: true }, async (store) => {
     await readManifest(store, flags.run);
     const ctx: ControlRequestContext = { store, clock: systemClock, run: flags.run, by: `${userInfo().username}@${hostname()}` };

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { openStore } from '../store/open-store.js';
+import { openStoreFlag } from './store-flag.js';
 import { probeStore, type ProbeReport } from '../store/probe.js';
 import { systemClock } from '../time/system-clock.js';
 import { systemIds } from '../util/ids.js';
@@ -27,7 +27,7 @@ export function doctorCommand(): Command {
     .requiredOption('--store <url>', 'the shared store: s3://bucket/prefix?endpoint=..., file:///dir or a directory')
     .option('--json', 'print the report as JSON')
     .action(async (options: { store: string; json?: boolean }) => {
-      const store = openStore(options.store, { clock: systemClock, ids: systemIds });
+      const store = openStoreFlag(options.store, { clock: systemClock, ids: systemIds });
       let report: ProbeReport;
       try {
         report = await probeStore(store, { clock: systemClock, ids: systemIds });

@@ -7,18 +7,23 @@ import { readManifest } from '../manifest/read-manifest.js';
 import { countRequests } from '../store/counting-store.js';
 import { ALL_NODES } from '../node/control-record.js';
 import { ReplayNode, type NodeExit } from '../node/replay-node.js';
-import { requestTimeLimits } from '../node/settings.js';
+import { requestTimeLimits, resolveNodeSettings } from '../node/settings.js';
 import { StoreHealth } from '../node/store-health.js';
 import { assertStoreSafe } from '../store/probe.js';
 import { createRunner, RUNNER_NAMES } from '../runner/create-runner.js';
+import type { DataDirLock } from '../runner/nodeos/data-dir-lock.js';
 import { RunnerConfigError } from '../runner/runner-config-error.js';
 import { SystemClock } from '../time/system-clock.js';
 import { systemIds } from '../util/ids.js';
 import { createLogger } from '../util/logger.js';
+import { takeDataDir } from './data-dir.js';
 import { UserError } from './describe-error.js';
 import { addGossipOptions, resolveGossipFlags, type GossipFlags } from './gossip-options.js';
 import { integerOption, userErrors } from './manifest/cli-support.js';
+import { checkRunId } from './manifest/publish-run.js';
 import { withStore } from './manifest/store-option.js';
+import { durationOption, hostPortOption, logLevelOption, resolveLogLevel } from './option-rules.js';
+import { foreignToLog } from './store-flag.js';
 import { version } from './version.js';
 import { onStopSignals } from './stop-signals.js';
 
@@ -49,7 +54,7 @@ interface JoinFlags extends GossipFlags {
   controlPollMs?: number;
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const collectPeers = (value: string, previous: string[] = []): string[] => [...previous, hostPortOption(value)];
 const hidden = (flags: string, description: string, parse?: (v: string) => unknown): Option => {
   const option = new Option(flags, description).hideHelp();
   return parse ? option.argParser(parse) : option;
@@ -72,23 +77,23 @@ export function joinCommand(): Command {
     .option('--concurrency <n>', 'items worked on at once', integerOption(1), 1)
     .option('--exit-when-done', 'exit 0 once every item has a result or has failed for good')
     .option('--data-dir <dir>', 'working directory: gossip identity, nodeos state and caches (default ./.replay/nodes/<node>)')
-    .option('--log-level <level>', 'trace, debug, info, warn or error (default info; env LOG_LEVEL)')
+    .option('--log-level <level>', 'trace, debug, info, warn or error (default info; env LOG_LEVEL)', logLevelOption)
     .option('--sim-speed <blocks-per-second>', 'sim runner: replay speed (0: instant)', integerOption(0))
-    .option('--sim-step-ms <ms>', 'sim runner: progress step', integerOption(1))
-    .option('--sim-startup-ms <ms>', 'sim runner: simulated snapshot load time', integerOption(0))
+    .option('--sim-step-ms <ms>', 'sim runner: progress step', durationOption(1))
+    .option('--sim-startup-ms <ms>', 'sim runner: simulated snapshot load time', durationOption(0))
     .option('--sim-faults <json>', 'sim runner: injected faults (docs/runners.md; env REPLAY_SIM_FAULTS)')
     .option('--nodeos-bin <path>', 'nodeos runner: use this nodeos instead of the manifest\'s artifact')
     .option('--nodeos-config <file>', 'nodeos runner: config.ini whose keys replace the template\'s')
-    .addOption(new Option('--p2p-peer <host:port>', 'nodeos runner: a p2p peer to sync blocks from, repeatable').argParser(collect))
+    .addOption(new Option('--p2p-peer <host:port>', 'nodeos runner: a p2p peer to sync blocks from, repeatable').argParser(collectPeers))
     .option('--block-logs', 'nodeos runner: fetch the block-log stride file covering each start block from the store')
     .option('--genesis-json <file>', 'nodeos runner: genesis.json for items that start at block 0')
-    .option('--stall-timeout-ms <ms>', 'nodeos runner: fail an attempt after this long replaying without head progress (default 20 min)', integerOption(1))
-    .option('--load-timeout-ms <ms>', 'nodeos runner: fail an attempt after nodeos is silent this long loading the snapshot (default 2 h)', integerOption(1))
-    .option('--stop-hash-timeout-ms <ms>', 'nodeos runner: fail an attempt after nodeos is silent this long computing the stop hash at END (default 1 h)', integerOption(1))
+    .option('--stall-timeout-ms <ms>', 'nodeos runner: fail an attempt after this long replaying without head progress (default 20 min)', durationOption(1))
+    .option('--load-timeout-ms <ms>', 'nodeos runner: fail an attempt after nodeos is silent this long loading the snapshot (default 2 h)', durationOption(1))
+    .option('--stop-hash-timeout-ms <ms>', 'nodeos runner: fail an attempt after nodeos is silent this long computing the stop hash at END (default 1 h)', durationOption(1))
     .option('--cache-dir <dir>', 'nodeos runner: installed nodeos and decompressed snapshots (default <data-dir>/cache)')
-    .addOption(hidden('--heartbeat-ms <ms>', 'node record rewrite period (default ttl/3)', integerOption(1)))
-    .addOption(hidden('--idle-scan-ms <ms>', 'rescan period with nothing to claim', integerOption(1)))
-    .addOption(hidden('--control-poll-ms <ms>', 'control/ poll period', integerOption(1)));
+    .addOption(hidden('--heartbeat-ms <ms>', 'node record rewrite period (default ttl/3)', durationOption(1)))
+    .addOption(hidden('--idle-scan-ms <ms>', 'rescan period with nothing to claim', durationOption(1)))
+    .addOption(hidden('--control-poll-ms <ms>', 'control/ poll period', durationOption(1)));
   return addGossipOptions(command).action(userErrors(join));
 }
 
@@ -98,11 +103,16 @@ async function join(flags: JoinFlags): Promise<void> {
   if (!isValidName(node) || node === ALL_NODES) {
     throw new UserError(`--node ${JSON.stringify(node)} is not a usable node id; use letters, digits, '.', '_' or '-' (not "${ALL_NODES}")`);
   }
+  checkRunId(flags.run);
+  const level = resolveLogLevel(flags.logLevel);
   const gossipSettings = await resolveGossipFlags(flags);
   const dataDir = resolve(flags.dataDir ?? joinPath('.replay', 'nodes', node));
   // REPLAY_TEST_CLOCK_SKEW_MS: a test hook that makes this host's wall clock wrong (durations are unaffected).
   const clock = new SystemClock(Number(process.env.REPLAY_TEST_CLOCK_SKEW_MS ?? 0));
-  const logger = createLogger({ name: 'replay-node', ...(flags.logLevel ? { level: flags.logLevel } : {}) });
+  const logger = createLogger({ name: 'replay-node', ...(level ? { level } : {}) });
+  // First, before the store or anything in the data directory is touched: a second join on the
+  // same directory (the same --node, by default) refuses here, naming the first (src/cli/data-dir.ts).
+  const dataDirLock = await takeDataDir(dataDir, { clock, logger });
   // Signals are handled from the start: one that comes before the node exists (probing the store,
   // installing nodeos) means "do not join"; after, a graceful stop.
   const late: { node?: ReplayNode; signal?: string; halt: AbortController } = { halt: new AbortController() };
@@ -112,15 +122,17 @@ async function join(flags: JoinFlags): Promise<void> {
     await late.node?.stop(`signal ${signal}`);
   }, logger);
   try {
-    await joinRun(flags, { node, dataDir, clock, ids, logger, gossipSettings, late });
+    await joinRun(flags, { node, dataDir, dataDirLock, clock, ids, logger, gossipSettings, late });
   } finally {
     removeSignals();
+    await dataDirLock.release();
   }
 }
 
 interface JoinContext {
   node: string;
   dataDir: string;
+  dataDirLock: DataDirLock;
   clock: SystemClock;
   ids: typeof systemIds;
   logger: ReturnType<typeof createLogger>;
@@ -133,8 +145,8 @@ const START_RETRY_MAX_MS = 5_000;
 /** Before the run's lease TTL is known: how long one start-up request (probe, manifest) may go unanswered. */
 const START_REQUEST_TIMEOUT_MS = 5_000;
 
-async function joinRun(flags: JoinFlags, { node, dataDir, clock, ids, logger, gossipSettings, late }: JoinContext): Promise<void> {
-  await withStore(flags.store, { probe: false }, async (opened) => {
+async function joinRun(flags: JoinFlags, { node, dataDir, dataDirLock, clock, ids, logger, gossipSettings, late }: JoinContext): Promise<void> {
+  await withStore(flags.store, { probe: false, onForeign: foreignToLog(logger) }, async (opened) => {
     // A store that does not answer yet (a brownout, 503 SlowDown) is waited for, as the node waits
     // for it later; an unsafe store, wrong credentials or a missing run end the start at once.
     const health = new StoreHealth({ clock, ids, logger, maxDelayMs: START_RETRY_MAX_MS });
@@ -151,6 +163,7 @@ async function joinRun(flags: JoinFlags, { node, dataDir, clock, ids, logger, go
       return;
     }
     const { manifest } = stored;
+    checkSettings(flags, manifest.defaults.leaseTtlMs, gossipSettings !== undefined);
     // Request timeouts follow the run's lease TTL (never above the URL's own timeoutMs).
     store.limitRequestTime?.(requestTimeLimits(manifest.defaults.leaseTtlMs));
     let runner;
@@ -164,6 +177,7 @@ async function joinRun(flags: JoinFlags, { node, dataDir, clock, ids, logger, go
         },
         nodeos: {
           dataDir,
+          dataDirLock,
           ...(flags.nodeosBin ? { nodeosBin: flags.nodeosBin } : {}),
           ...(flags.nodeosConfig ? { configFile: flags.nodeosConfig } : {}),
           ...(flags.p2pPeer ? { p2pPeers: flags.p2pPeer } : {}),
@@ -216,6 +230,20 @@ async function joinRun(flags: JoinFlags, { node, dataDir, clock, ids, logger, go
     logger.info({ requests: store.counters, ...replayNode.stats }, 'node totals');
     reportExit(exit);
   });
+}
+
+/**
+ * The node's settings against the run's TTL (a heartbeat must be shorter
+ * than it), checked before anything starts: a refusal is about the flags,
+ * so one line and exit 2, not a RangeError.
+ */
+function checkSettings(flags: JoinFlags, leaseTtlMs: number, gossip: boolean): void {
+  try {
+    resolveNodeSettings(leaseTtlMs, gossip, { heartbeatMs: flags.heartbeatMs, idleScanMs: flags.idleScanMs, controlPollMs: flags.controlPollMs });
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new UserError(`${error.message} with this run's lease TTL of ${leaseTtlMs} ms; change --heartbeat-ms, --idle-scan-ms or --control-poll-ms`);
+  }
 }
 
 function reportExit(exit: NodeExit): void {

@@ -3,17 +3,19 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { createGossip } from '../gossip/index.js';
 import { isValidName } from '../layout/keys.js';
+import { DEFAULT_CONNECTION_LIMITS } from '../observer/http/connection-limits.js';
 import { ObserverServer } from '../observer/http/server.js';
 import { Observer } from '../observer/observer.js';
 import { attachGossip } from '../observer/run-gossip.js';
 import { countRequests } from '../store/counting-store.js';
-import { openStore } from '../store/open-store.js';
+import { foreignToLog, openStoreFlag } from './store-flag.js';
 import { systemClock } from '../time/system-clock.js';
 import { systemIds } from '../util/ids.js';
 import { createLogger } from '../util/logger.js';
 import { UserError } from './describe-error.js';
 import { addGossipOptions, resolveGossipFlags, type GossipFlags } from './gossip-options.js';
 import { checkRunId } from './manifest/publish-run.js';
+import { durationOption, hostOption, resolveLogLevel } from './option-rules.js';
 import { onStopSignals } from './stop-signals.js';
 import { version } from './version.js';
 
@@ -25,6 +27,9 @@ interface ServeFlags extends GossipFlags {
   id?: string;
   dataDir: string;
   resyncMs: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  maxBufferedBytes: number;
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -55,19 +60,23 @@ export function serveCommand(): Command {
     )
     .requiredOption('--store <url>', 'the shared store')
     .option('--run <run>', 'observe only this run (repeatable); default: every run in the store', collect)
-    .option('--host <address>', 'address to bind the HTTP server to', '127.0.0.1')
+    .option('--host <address>', 'address to bind the HTTP server to', hostOption, '127.0.0.1')
     .option('--port <port>', 'HTTP port (0: any free port)', tcpPort, 7070)
     .option('--id <id>', 'this observer\'s id (its presence record and gossip name); default observer-<host>')
     .option('--data-dir <dir>', 'where the gossip identities live', '.replay/observer')
-    .option('--resync-ms <ms>', 'full re-read from the store every this many ms', atLeast(1000), 30_000);
+    .option('--resync-ms <ms>', 'full re-read from the store every this many ms', durationOption(1000), 30_000)
+    .option('--max-connections <n>', 'open HTTP connections in all, event streams included', atLeast(1), DEFAULT_CONNECTION_LIMITS.maxConnections)
+    .option('--max-connections-per-address <n>', 'open HTTP connections from one address (raise it behind a reverse proxy)', atLeast(1), DEFAULT_CONNECTION_LIMITS.maxConnectionsPerAddress)
+    .option('--max-buffered-bytes <bytes>', 'an event-stream client with more unsent data than this is dropped', atLeast(64 * 1024), DEFAULT_CONNECTION_LIMITS.maxBufferedBytes);
   return addGossipOptions(command).action(async (flags: ServeFlags) => {
     const runs = flags.run?.map((run) => checkRunId(run));
     const observerId = flags.id ?? defaultObserverId();
     if (!isValidName(observerId)) throw new UserError(`--id ${JSON.stringify(observerId)} is not a valid id; use letters, digits, ".", "_" and "-"`);
     const gossipSettings = await resolveGossipFlags(flags);
-    const logger = createLogger({ name: 'replay-observer' });
+    const level = resolveLogLevel(undefined);
+    const logger = createLogger({ name: 'replay-observer', ...(level ? { level } : {}) });
     const clock = systemClock;
-    const store = countRequests(openStore(flags.store, { clock, ids: systemIds }));
+    const store = countRequests(openStoreFlag(flags.store, { clock, ids: systemIds, onForeign: foreignToLog(logger) }));
     const observer = new Observer({
       store, clock, logger, observer: observerId,
       ...(runs ? { runs } : {}),
@@ -87,6 +96,7 @@ export function serveCommand(): Command {
     });
     const server = new ObserverServer({
       observer, clock, host: flags.host, port: flags.port, logger,
+      limits: { maxConnections: flags.maxConnections, maxConnectionsPerAddress: flags.maxConnectionsPerAddress, maxBufferedBytes: flags.maxBufferedBytes },
       storeRequests: () => store.counters,
       gossipCounters: (run) => observer.gossipCounters(run),
     });
@@ -117,6 +127,8 @@ function listenError(error: unknown, host: string, port: number): unknown {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') return new UserError(`cannot listen on ${host}:${port}: the port is in use; pick another --port (0: any free port)`);
   if (code === 'EADDRNOTAVAIL') return new UserError(`cannot listen on ${host}:${port}: no such address on this host; check --host`);
+  // A well-formed --host that does not resolve (option-rules.ts checked the form).
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UserError(`cannot listen on ${host}:${port}: the host name does not resolve (${code}); check --host, or give an IP address`);
   if (code === 'EACCES') return new UserError(`cannot listen on ${host}:${port}: permission denied; use a port above 1023`);
   return error;
 }

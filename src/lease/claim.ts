@@ -12,6 +12,8 @@ export interface ClaimOptions {
   known?: LeaseSnapshot;
   /** Cuts retry backoffs short (node stopping). */
   signal?: AbortSignal;
+  /** The item is known to have no result: a `done` lease is acquired (`reopened`) instead of counting as finished (take-over.ts). */
+  reopenDone?: boolean;
 }
 
 /**
@@ -20,7 +22,8 @@ export interface ClaimOptions {
  *   - `released`: PUT If-Match on its ETag ("reclaimed");
  *   - `held` and expired by the judge: take-over ("took-over", epoch + 1);
  *   - `held` and live: `held`, with how long until it could expire;
- *   - `done`/`failed`: `finished`.
+ *   - `done`/`failed`: `finished` (`done` is acquired, `reopened`, when the
+ *     caller says the item has no result: `reopenDone`).
  * Losing a race is a result (`lost-race`), not an error. Store errors that
  * outlast the retries are thrown; the outcome is then unknown, which is safe
  * (an unrenewed lease expires).
@@ -39,7 +42,7 @@ export async function claimLease(ctx: AcquireContext, item: string, options: Cla
     current = outcome.current;
     if (!current) return { kind: 'lost-race', current, failedWrites };
   }
-  const result = await takeOverLease(ctx, current, options.signal);
+  const result = await takeOverLease(ctx, current, options.signal, { reopenDone: options.reopenDone === true });
   // A create that found a live lease is a waste; so is a lost CAS.
   return { ...result, failedWrites: result.failedWrites + failedWrites };
 }

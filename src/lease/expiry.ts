@@ -1,5 +1,7 @@
 import type { Clock } from '../time/clock.js';
+import type { Logger } from '../util/logger.js';
 import type { LeaseSnapshot } from './lease.js';
+import { boundTtl, excessiveTtlMessage } from './ttl-bound.js';
 
 /**
  * The expiry judge (design §3, "no clock sync needed"). A `held` lease is
@@ -15,12 +17,18 @@ import type { LeaseSnapshot } from './lease.js';
  * The holder's wall-clock fields (`renewedAt`...) are never consulted. A
  * `released` lease is claimable at once; `done` and `failed` never are.
  *
+ * The TTL is the lease's own `ttlMs`, capped at 10 x the run's (ttl-bound.ts):
+ * a lease claiming `1e15` or Infinity would otherwise never expire. Such a
+ * lease is reported once per version.
+ *
  * One judge per node, kept across reads: rule 1 needs memory. It holds one
  * small entry per lease key seen.
  */
 export interface ExpiryOptions {
-  /** TTL for a lease whose record is unreadable (corrupt); use the run's lease TTL. */
+  /** The run's lease TTL: used for a lease whose record is unreadable (corrupt), and the base of the cap on what a lease may claim. */
   fallbackTtlMs: number;
+  /** Where a lease claiming too long a TTL is reported (once per version). */
+  logger?: Pick<Logger, 'warn'>;
   /** Extra time the store-clock rule waits beyond the TTL. Default 1000 ms (S3 stamps have one-second resolution). */
   storeClockMarginMs?: number;
   /** Set false for a store whose clock cannot be trusted; then only rule 1 applies. Default true. */
@@ -35,6 +43,8 @@ export type ExpiryVerdict =
 
 export class ExpiryJudge {
   private readonly firstSeen = new Map<string, { etag: string; at: number }>();
+  /** `key etag` of lease versions already reported for an excessive TTL. */
+  private readonly reported = new Set<string>();
   private readonly marginMs: number;
   private readonly useStoreClock: boolean;
 
@@ -53,7 +63,7 @@ export class ExpiryJudge {
     if (state === 'released') return { claimable: true, why: 'released' };
     if (state === 'done' || state === 'failed') return { claimable: false, why: state };
 
-    const ttlMs = snapshot.record?.ttlMs ?? this.options.fallbackTtlMs;
+    const ttlMs = this.ttlOf(snapshot);
     const unchangedFor = this.observe(snapshot.key, snapshot.etag, snapshot.seenAt);
     if (unchangedFor > ttlMs) return { claimable: true, why: 'observer-clock' };
     if (this.useStoreClock) {
@@ -61,6 +71,16 @@ export class ExpiryJudge {
       if (storeAge > ttlMs + this.marginMs) return { claimable: true, why: 'store-clock' };
     }
     return { claimable: false, why: 'held', waitMs: ttlMs - unchangedFor + 1 };
+  }
+
+  /** The TTL this judge applies to a lease version: its own, capped (ttl-bound.ts). */
+  ttlOf(snapshot: Pick<LeaseSnapshot, 'key' | 'etag' | 'record'>): number {
+    const bounded = boundTtl(snapshot.record?.ttlMs, this.options.fallbackTtlMs);
+    if (bounded.excessive !== undefined && !this.reported.has(`${snapshot.key} ${snapshot.etag}`)) {
+      this.reported.add(`${snapshot.key} ${snapshot.etag}`);
+      this.options.logger?.warn({ key: snapshot.key, ttlMs: bounded.excessive, usedTtlMs: bounded.ms }, excessiveTtlMessage(snapshot.key, 'ttlMs', bounded.excessive, bounded.ms));
+    }
+    return bounded.ms;
   }
 
   /**
@@ -83,6 +103,7 @@ export class ExpiryJudge {
   /** Drops what was remembered about a key (the item is finished or no longer watched). */
   forget(key: string): void {
     this.firstSeen.delete(key);
+    for (const reported of this.reported) if (reported.startsWith(`${key} `)) this.reported.delete(reported);
   }
 
   /** Number of keys remembered (for tests and metrics). */

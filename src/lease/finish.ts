@@ -46,6 +46,8 @@ export async function finishLease(ctx: AcquireContext, snapshot: LeaseSnapshot |
   const base = previous ?? newLeaseRecord(ctx, snapshot.item);
   const record: LeaseRecord = {
     ...base,
+    // Never carried over: a previous writer's TTL may be anything (Infinity even, which JSON writes as null).
+    ttlMs: ctx.ttlMs,
     holder: ctx.node,
     nonce: ctx.ids.ulid(),
     epoch: ours || !previous ? base.epoch : base.epoch + 1,

@@ -138,7 +138,7 @@ export function newLeaseRecord(ctx: LeaseContext, item: string): LeaseRecord {
   };
 }
 
-/** The record for acquiring over a previous one (re-claim of a released lease, or take-over). */
+/** The record for acquiring over a previous one (re-claim of a released lease, take-over, or re-opening a done lease without a result). */
 export function acquiredOver(ctx: LeaseContext, item: string, previous: LeaseRecord | undefined, failedHolder?: string): LeaseRecord {
   const fresh = newLeaseRecord(ctx, item);
   if (!previous) return fresh;
@@ -146,9 +146,16 @@ export function acquiredOver(ctx: LeaseContext, item: string, previous: LeaseRec
   return { ...fresh, epoch: previous.epoch + 1, attempts: previous.attempts + 1, failedBy };
 }
 
+/**
+ * How a lease was acquired: `created` (no lease yet), `reclaimed` (it was
+ * released), `took-over` (held, and expired), `reopened` (it said `done` but
+ * the item has no result: docs/protocol.md §3.1).
+ */
+export type AcquiredHow = 'created' | 'reclaimed' | 'took-over' | 'reopened';
+
 /** What claim and take-over report. `failedWrites` counts conditional writes that lost (the benchmark's "waste"). */
 export type AcquireResult =
-  | { kind: 'won'; how: 'created' | 'reclaimed' | 'took-over'; lease: HeldLease; failedWrites: number }
+  | { kind: 'won'; how: AcquiredHow; lease: HeldLease; failedWrites: number }
   /** Someone holds it and it is not expired yet; `waitMs` is the earliest this observer could judge it expired. */
   | { kind: 'held'; current: LeaseSnapshot; waitMs: number; failedWrites: number }
   /** The item is finished (`done`: it has a result; `failed`: out of attempts). */

@@ -19,7 +19,7 @@ export async function compareReplicas(ctx: PublishContext, item: ManifestItem, r
   for (let replica = 1; replica <= replicas; replica++) {
     if (replica === item.replica) continue;
     const sibling = itemId({ start: item.start, end: item.end, replica });
-    const theirs = await readResult(ctx, keys.result(sibling));
+    const theirs = await readResult(ctx, keys.result(sibling), sibling);
     if (theirs === undefined) continue;
     if (theirs !== 'corrupt' && sameOutcome(theirs, ours)) continue;
     differing.push(sibling);

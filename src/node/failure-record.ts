@@ -23,6 +23,14 @@ export interface FailureRecord {
   logTail: string[];
   /** True when this failure used up the item's attempts: the item is marked failed. */
   final: boolean;
+  /**
+   * False when the attempt was not counted against the item's attempts (the
+   * node was not added to `failedBy`): a host fault, or a repeat by a node
+   * that had not proved healthy since (src/node/retry-rule.ts). Absent: counted.
+   */
+  counted?: boolean;
+  /** The runner failed because of this host, not the item (src/node/host-fault.ts); the node stopped claiming. */
+  hostFault?: boolean;
   /** Writer's wall clock, ISO; for people. */
   at: string;
 }

@@ -2,6 +2,7 @@ import type { Logger } from '../util/logger.js';
 import type { DigestWriter } from './digest-writer.js';
 import type { NodeGossip } from './node-gossip.js';
 import type { NodeCounts } from './node-record.js';
+import type { ResultCheck } from './result-check.js';
 import type { Scheduler } from './scheduler.js';
 import type { ItemOutcome } from './work-item.js';
 import type { WorkView } from './work-view.js';
@@ -16,6 +17,8 @@ export interface OutcomeSinks {
   released: string[];
   /** Results this node wrote go into its next digest. */
   digests: DigestWriter;
+  /** ...and are usable without a read (the version its PUT returned). */
+  results: ResultCheck;
   gossip: NodeGossip | undefined;
   logger: Logger;
 }
@@ -34,10 +37,13 @@ export function recordOutcome(sinks: OutcomeSinks, id: string, epoch: number, ou
   switch (outcome.kind) {
     case 'done': {
       view.markDone(id);
+      // A replay that reached a result, whatever the result: this node is healthy (retry-rule.ts).
+      scheduler.completedHere();
       const { publish, result, replicaConflicts } = outcome;
       if (publish.kind === 'written') {
         counts.done++;
         sinks.digests.add(result);
+        sinks.results.own(id, publish.etag);
       }
       if (publish.kind === 'confirmed') counts.confirmed++;
       const conflict = publish.kind === 'conflict' || replicaConflicts.length > 0;
@@ -58,6 +64,11 @@ export function recordOutcome(sinks: OutcomeSinks, id: string, epoch: number, ou
         gaveBack();
       }
       gossip?.event({ event: outcome.final ? 'failed' : 'released', item: id, epoch, reason: outcome.reason });
+      return;
+    case 'host-fault':
+      // Released, not counted: the node stops claiming (replay-node.ts says so once).
+      gaveBack();
+      gossip?.event({ event: 'released', item: id, epoch, reason: `host-fault: ${outcome.fault.reason}` });
       return;
     case 'lost':
       gossip?.event({ event: 'renewed-lost', item: id, epoch, reason: outcome.reason });

@@ -9,6 +9,7 @@
  * the leases to look at (docs/protocol.md §4). The `seq` grows on every
  * write, so every heartbeat changes the ETag.
  */
+import { checkRecordBounds, checkRecordSize } from '../layout/record-bounds.js';
 import { CorruptObjectError, decodeJson, encodeJson } from '../layout/schema.js';
 
 /** `dead` is never written: it is how others see a node whose record went stale. */
@@ -77,9 +78,11 @@ export const encodeNodeRecord = (record: NodeRecord): string => encodeJson(recor
 
 const STATES: ReadonlySet<string> = new Set(NODE_STATES);
 
-/** @throws CorruptObjectError */
+/** @throws CorruptObjectError (also for a record over the small-record bounds, record-bounds.ts) */
 export function decodeNodeRecord(key: string, body: Uint8Array | string): NodeRecord {
+  checkRecordSize(key, body);
   const r = decodeJson<NodeRecord>(key, body, 'node');
+  checkRecordBounds(key, r);
   const bad = (field: string): never => {
     throw new CorruptObjectError(key, `field "${field}" missing or invalid`);
   };

@@ -2,6 +2,7 @@ import type { MemberRecord } from '../gossip/membership.js';
 import { runKeys } from '../layout/keys.js';
 import { CorruptObjectError } from '../layout/schema.js';
 import { ExpiryJudge } from '../lease/expiry.js';
+import { boundTtl, excessiveTtlMessage } from '../lease/ttl-bound.js';
 import { decodeObserverRecord, type ObserverRecord } from '../observer/observer-record.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
@@ -18,7 +19,7 @@ export interface PeerWatchContext {
   /** This node's id: its own record is not watched. */
   self: string;
   storeClock: StoreClock;
-  /** Stale-after for records that do not say (unreadable ones): the run's lease TTL. */
+  /** The run's lease TTL: the stale-after of records that do not say (unreadable ones), and the base of the cap on what a record may claim. */
   fallbackStaleAfterMs: number;
 }
 
@@ -28,6 +29,9 @@ export interface PeerSummary {
   gone: boolean;
   record?: NodeRecord;
 }
+
+/** Observers' stale-after cap is MAX_TTL_FACTOR times this (or the run's TTL, if longer). */
+const OBSERVER_BASE_MS = 60_000;
 
 /** Member names for observers: never a node id (node ids have no `/`), so an observer cannot speak for a node. */
 const OBSERVER_MEMBER = (id: string): string => `observer/${id}`;
@@ -45,23 +49,35 @@ export class PeerWatch {
   private readonly nodes: WatchedRecords<NodeRecord>;
   private readonly observers: WatchedRecords<ObserverRecord>;
   private readonly dropped = new Set<string>();
+  /** Records already reported for claiming too long a stale-after (once per key). */
+  private readonly reported = new Set<string>();
 
   constructor(ctx: PeerWatchContext) {
     const keys = runKeys(ctx.run);
     // Records unchanged for 3 stale-afters are of nodes long dead or stopped: a new node need not read them all.
     const common = { store: ctx.store, clock: ctx.clock, logger: ctx.logger, storeClock: ctx.storeClock, ignoreOlderThanMs: 3 * ctx.fallbackStaleAfterMs };
     const judge = (): ExpiryJudge => new ExpiryJudge(ctx.clock, { fallbackTtlMs: ctx.fallbackStaleAfterMs });
-    const checkRun = <T extends { run: string }>(key: string, record: T, ok: boolean): T => {
+    // A record's own stale-after, capped (ttl-bound.ts): `1e15` would keep a dead node "working" forever.
+    // Observers are not paced by the run's TTL (they heartbeat every few seconds whatever it is): their cap is at least 10 minutes.
+    const baseOf = (kind: 'node' | 'observer'): number => (kind === 'node' ? ctx.fallbackStaleAfterMs : Math.max(ctx.fallbackStaleAfterMs, OBSERVER_BASE_MS));
+    const staleAfterOf = (kind: 'node' | 'observer') => (r: { staleAfterMs: number } | undefined): number =>
+      (r ? boundTtl(r.staleAfterMs, baseOf(kind)).ms : ctx.fallbackStaleAfterMs);
+    const checkRun = <T extends { run: string; staleAfterMs: number }>(key: string, record: T, ok: boolean, kind: 'node' | 'observer'): T => {
       if (!ok || record.run !== ctx.run) throw new CorruptObjectError(key, 'names another run or writer');
+      const bounded = boundTtl(record.staleAfterMs, baseOf(kind));
+      if (bounded.excessive !== undefined && !this.reported.has(key)) {
+        this.reported.add(key);
+        ctx.logger.warn({ key, staleAfterMs: bounded.excessive, usedMs: bounded.ms }, excessiveTtlMessage(key, 'staleAfterMs', bounded.excessive, bounded.ms));
+      }
       return record;
     };
     this.nodes = new WatchedRecords<NodeRecord>({
       ...common, judge: judge(), prefix: keys.nodesPrefix, skip: ctx.self,
       decode: (key, body, name) => {
         const record = decodeNodeRecord(key, body);
-        return checkRun(key, record, record.node === name);
+        return checkRun(key, record, record.node === name, 'node');
       },
-      staleAfterOf: (r) => r?.staleAfterMs ?? ctx.fallbackStaleAfterMs,
+      staleAfterOf: staleAfterOf('node'),
       saysGone: (r) => r.state === 'stopped',
       onChange: (_name, before, after) => {
         const now = new Set(after.items.map((i) => i.item));
@@ -73,9 +89,9 @@ export class PeerWatch {
       ...common, judge: judge(), prefix: keys.observersPrefix,
       decode: (key, body, name) => {
         const record = decodeObserverRecord(key, body);
-        return checkRun(key, record, record.observer === name);
+        return checkRun(key, record, record.observer === name, 'observer');
       },
-      staleAfterOf: (r) => r?.staleAfterMs ?? ctx.fallbackStaleAfterMs,
+      staleAfterOf: staleAfterOf('observer'),
     });
   }
 

@@ -20,8 +20,8 @@ export interface PublishContext {
 }
 
 export type PublishOutcome =
-  /** Ours is the canonical result. */
-  | { kind: 'written' }
+  /** Ours is the canonical result; `etag` when the store's answer told it (result-check.ts trusts our own version). */
+  | { kind: 'written'; etag?: string }
   /** A result was there with the same hashes: a confirmation (nothing written). */
   | { kind: 'confirmed'; canonical: ResultRecord }
   /** A result was there with different hashes: recorded under conflicts/ (or unreadable: recorded too). */
@@ -58,8 +58,8 @@ export async function publishResult(ctx: PublishContext, result: ResultRecord, o
       await ctx.clock.sleep(backoffMs(policy, attempt - 1, ctx.ids), options.signal).catch(() => undefined);
     }
     try {
-      await ctx.store.put(key, body, create);
-      return { kind: 'written' };
+      const put = await ctx.store.put(key, body, create);
+      return { kind: 'written', etag: put.etag };
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
       lastError = error;
@@ -69,7 +69,7 @@ export async function publishResult(ctx: PublishContext, result: ResultRecord, o
     }
     let canonical: ResultRecord | 'corrupt' | undefined;
     try {
-      canonical = await readResult(ctx, key);
+      canonical = await readResult(ctx, key, result.item);
     } catch (error) {
       if (error instanceof StoreError && error.retryable) {
         lastError = error;
@@ -90,11 +90,12 @@ export async function publishResult(ctx: PublishContext, result: ResultRecord, o
   throw lastError;
 }
 
-export async function readResult(ctx: Pick<PublishContext, 'store' | 'logger'>, key: string): Promise<ResultRecord | 'corrupt' | undefined> {
+/** Reads the result at `key`, which must be `item`'s result of this run (else it counts as corrupt). */
+export async function readResult(ctx: Pick<PublishContext, 'store' | 'logger' | 'run'>, key: string, item: string): Promise<ResultRecord | 'corrupt' | undefined> {
   const got = await getIfExists(ctx.store, key);
   if (!got) return undefined;
   try {
-    return decodeResult(key, got.body);
+    return decodeResult(key, got.body, { run: ctx.run, item });
   } catch (error) {
     if (error instanceof CorruptObjectError) {
       ctx.logger.error({ key, problem: error.message }, 'the canonical result is corrupt; recording ours as a conflict');

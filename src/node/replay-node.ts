@@ -16,13 +16,17 @@ import { Heartbeat, type NodeRecordFields } from './heartbeat.js';
 import { isoNow, type NodeContext } from './node-context.js';
 import { NodeGossip, type GossipPart } from './node-gossip.js';
 import type { NodeCounts, NodeState } from './node-record.js';
+import { ManifestWatch } from './manifest-watch.js';
 import { PeerWatch } from './peer-watch.js';
+import { ResultCheck } from './result-check.js';
+import { failureCounts } from './retry-rule.js';
 import { scanRun } from './scan-run.js';
 import { Scheduler, type Claimed } from './scheduler.js';
 import { resolveNodeSettings, type NodeSettings } from './settings.js';
 import { StoreClock } from './store-clock.js';
 import { recordOutcome } from './item-outcome.js';
 import { StoreHealth } from './store-health.js';
+import type { HostFault } from './host-fault.js';
 import { ItemWork, type ItemOutcome } from './work-item.js';
 import { WorkView } from './work-view.js';
 
@@ -89,6 +93,10 @@ export class ReplayNode {
   private readonly controlTicker: Ticker;
   private readonly wake: Wakeup;
   private readonly health: StoreHealth;
+  private readonly results: ResultCheck;
+  private readonly manifestWatch: ManifestWatch;
+  /** Set by the first host fault (host-fault.ts): the node claims nothing more and exits once its items are done. */
+  private hostFault: HostFault | undefined;
   private readonly active = new Map<string, Active>();
   private readonly counts: NodeCounts = { done: 0, confirmed: 0, conflicts: 0, failed: 0 };
   private readonly released: string[] = [];
@@ -97,6 +105,8 @@ export class ReplayNode {
   private draining = false;
   /** The last look for work found nothing claimable: peers' changes are then worth reading. */
   private starved = false;
+  /** The last scan judged every listed result (result-check.ts): a run may be called complete only then. */
+  private resultsChecked = false;
   private peerWatchForced = false;
   private lastPeerListingAt = -Infinity;
   private peerWatchSkips = 0;
@@ -112,9 +122,9 @@ export class ReplayNode {
     const { run, node, manifest } = config;
     const ttlMs = manifest.defaults.leaseTtlMs;
     const settings = resolveNodeSettings(ttlMs, deps.gossip !== undefined, config.settings);
-    const judge = new ExpiryJudge(clock, { fallbackTtlMs: ttlMs });
-    const storeClock = new StoreClock(clock);
     const log = logger.child({ run, node });
+    const judge = new ExpiryJudge(clock, { fallbackTtlMs: ttlMs, logger: log });
+    const storeClock = new StoreClock(clock);
     const items = manifestItems(manifest);
     this.ctx = {
       store, clock, ids, logger: log, run, node, manifest, items, settings, judge, storeClock,
@@ -122,7 +132,10 @@ export class ReplayNode {
     };
     this.startedAt = isoNow(clock);
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
-    this.view = new WorkView(items);
+    this.view = new WorkView(items, clock);
+    this.results = new ResultCheck({ store, logger: log, run });
+    // At most one look per heartbeat: collisions can ask for a rescan every 50 ms.
+    this.manifestWatch = new ManifestWatch({ store, clock, run, manifest, everyMs: settings.heartbeatMs });
     this.peers = new PeerWatch({ store, clock, logger: log, run, self: node, storeClock, fallbackStaleAfterMs: ttlMs });
     this.gossip = deps.gossip ? new NodeGossip(deps.gossip, this.ctx, () => this.wake.poke()) : undefined;
     this.scheduler = new Scheduler({ ctx: this.ctx, view: this.view, peers: this.peers, hints: this.gossip?.hints, isLocal: (id) => this.active.has(id) });
@@ -148,8 +161,8 @@ export class ReplayNode {
     return this.state;
   }
 
-  get stats(): { counts: NodeCounts; scheduler: Scheduler['stats']; view: ReturnType<WorkView['counts']>; recordReads: PeerWatch['recordReads']; peerWatchSkips: number } {
-    return { counts: { ...this.counts }, scheduler: { ...this.scheduler.stats }, view: this.view.counts(), recordReads: this.peers.recordReads, peerWatchSkips: this.peerWatchSkips };
+  get stats(): { counts: NodeCounts; scheduler: Scheduler['stats']; view: ReturnType<WorkView['counts']>; recordReads: PeerWatch['recordReads']; resultReads: number; peerWatchSkips: number } {
+    return { counts: { ...this.counts }, scheduler: { ...this.scheduler.stats }, view: this.view.counts(), recordReads: this.peers.recordReads, resultReads: this.results.reads, peerWatchSkips: this.peerWatchSkips };
   }
 
   /** Someone unknown tried to connect over gossip: a new member, perhaps; look at node records now. */
@@ -204,18 +217,30 @@ export class ReplayNode {
         void this.shutdown({ reason: 'drained' });
         return;
       }
-      if (!control.paused && !this.draining && !(await this.claimRound())) continue;
+      if (this.hostFault && this.active.size === 0) {
+        void this.shutdown({ reason: 'error', detail: `host fault (${this.hostFault.reason}): ${this.hostFault.message}` });
+        return;
+      }
+      if (!control.paused && !this.draining && !this.hostFault && !(await this.claimRound())) continue;
       if (this.halt.signal.aborted) return;
       if (settings.exitWhenDone && this.active.size === 0 && this.view.finished && this.scheduler.unfinishedLeases() === 0) {
-        void this.shutdown({ reason: 'run complete' });
-        return;
+        if (this.resultsChecked) {
+          void this.shutdown({ reason: 'run complete' });
+          return;
+        }
+        // One more look first, judging every listed result: a corrupt one is not a complete item.
+        await this.lookAgain();
+        continue;
       }
       this.updateState();
       const now = clock.monotonic();
       // A collision's rescan is due 50 ms after the last scan, not a whole idle period later.
+      // With every slot busy (or claiming off: paused, draining, a host fault) a due scan or check cannot
+      // happen before something changes, and every such change pokes: waiting 0 would spin the loop.
+      const claiming = this.active.size < settings.concurrency && !this.control.current.paused && !this.draining && !this.hostFault;
       const untilScan = this.scheduler.lastScanAt + (this.scheduler.wantsScan ? COLLISION_RESCAN_MS : settings.idleScanMs) - now;
       const untilCheck = (this.scheduler.nextCheckAt() ?? Infinity) - now;
-      await this.wake.wait(Math.max(0, Math.min(untilScan, untilCheck, settings.idleScanMs)));
+      await this.wake.wait(claiming ? Math.max(0, Math.min(untilScan, untilCheck, settings.idleScanMs)) : settings.idleScanMs);
     }
   }
 
@@ -243,10 +268,22 @@ export class ReplayNode {
     }
   }
 
+  /** A scan outside a claim round (before calling the run complete); the store being away is waited out like there. */
+  private async lookAgain(): Promise<void> {
+    try {
+      await this.scan();
+    } catch (error) {
+      if (this.halt.signal.aborted) return;
+      if (!this.health.absorb(error, 'checking results')) throw error;
+      this.updateState({ write: true });
+      await this.health.pause(this.halt.signal);
+    }
+  }
+
   /** Claims until every slot is busy or nothing is claimable. */
   private async fill(): Promise<void> {
     const { settings, clock } = this.ctx;
-    while (this.active.size < settings.concurrency && !this.halt.signal.aborted && !this.control.current.paused && !this.draining) {
+    while (this.active.size < settings.concurrency && !this.halt.signal.aborted && !this.control.current.paused && !this.draining && !this.hostFault) {
       let claimed = await this.scheduler.claimNext(this.halt.signal);
       // Starved: nothing known to claim (not merely a collision waiting for its rescan).
       this.starved = !claimed && !this.scheduler.wantsScan;
@@ -260,7 +297,7 @@ export class ReplayNode {
         claimed = await this.scheduler.claimNext(this.halt.signal);
       }
       this.starved = !claimed;
-      if (!claimed || this.halt.signal.aborted) {
+      if (!claimed || this.halt.signal.aborted || this.hostFault) {
         if (claimed) await releaseLease(this.ctx.lease, claimed.lease, { reason: 'stopping' }).catch(() => undefined);
         return;
       }
@@ -268,15 +305,47 @@ export class ReplayNode {
     }
   }
 
+  /**
+   * One look at the run: results/ and leases/ listed, and (at most once a
+   * heartbeat) the manifest checked for a replacement. When the node has
+   * nothing to claim, or its view says the run is finished, the listed
+   * results are checked too (result-check.ts): only usable results make
+   * items complete, so `--exit-when-done` never exits over a corrupt one.
+   */
   private async scan(): Promise<void> {
     const { ctx } = this;
     const listing = await scanRun(ctx.store, ctx.clock, ctx.run, this.view.byId);
     this.health.answered();
+    if (await this.manifestReplaced()) return;
     const keys = runKeys(ctx.run);
     for (const [id, info] of listing.leases) ctx.judge.observe(keys.lease(id), info.etag, info.seenAt);
-    this.view.applyListings(listing.resultIds, listing.leases);
+    const known = this.results.unusable(listing.results);
+    this.view.applyListings(listing.resultIds, listing.leases, { startedAt: listing.startedAt, unusable: known });
+    this.resultsChecked = false;
+    if (this.starved || this.view.finished) {
+      const unusable = await this.results.check(listing.results);
+      if (unusable.size !== known.size || [...unusable].some((id) => !known.has(id))) {
+        this.view.applyListings(listing.resultIds, listing.leases, { startedAt: listing.startedAt, unusable });
+      }
+      this.resultsChecked = true;
+    }
     this.scheduler.scanned();
     if (listing.foreign.length > 0) ctx.logger.debug({ foreign: listing.foreign.slice(0, 5), count: listing.foreign.length }, 'foreign keys in the run skipped');
+  }
+
+  /**
+   * Runs are immutable: a manifest replaced under the node (manifest-watch.ts)
+   * stops its work on the run, with one line. Looked at from rescans and
+   * from the peer watch (every heartbeat, so a node busy on a long free
+   * stretch looks too); at most one conditional GET per heartbeat.
+   */
+  private async manifestReplaced(): Promise<boolean> {
+    if (this.stopping) return true;
+    const replaced = await this.manifestWatch.check();
+    if (replaced === undefined) return false;
+    this.ctx.logger.error({ key: runKeys(this.ctx.run).manifest }, `${replaced}; runs are immutable: this node stops work on run ${this.ctx.run} (publish the new definition as a new run)`);
+    void this.shutdown({ reason: 'error', detail: replaced });
+    return true;
   }
 
   private startWork(claimed: Claimed): void {
@@ -285,6 +354,9 @@ export class ReplayNode {
       onProgress: (id, p) => this.onProgress(id, p),
       halt: this.halt.signal,
       onOpenLease: (id, epoch) => this.scheduler.finishLater(id, epoch),
+      failureCounts: (id, failedBy) => failureCounts({
+        node: this.ctx.node, failedBy, provedHealthy: this.scheduler.provedHealthySince(id), liveNodes: this.peers.liveNodes(),
+      }),
     });
     const entry: Active = { work, startedAt: isoNow(this.ctx.clock), done: Promise.resolve() };
     this.active.set(item.id, entry);
@@ -308,8 +380,16 @@ export class ReplayNode {
   }
 
   private afterItem(id: string, epoch: number, outcome: ItemOutcome): void {
-    const sinks = { view: this.view, scheduler: this.scheduler, counts: this.counts, released: this.released, digests: this.digests, gossip: this.gossip, logger: this.ctx.logger };
+    const sinks = { view: this.view, scheduler: this.scheduler, counts: this.counts, released: this.released, digests: this.digests, results: this.results, gossip: this.gossip, logger: this.ctx.logger };
     recordOutcome(sinks, id, epoch, outcome);
+    if (outcome.kind === 'host-fault' && !this.hostFault) {
+      this.hostFault = outcome.fault;
+      this.ctx.logger.error(
+        { reason: outcome.fault.reason, item: id, active: this.active.size - 1, hostFault: true },
+        `host fault (${outcome.fault.reason}): ${outcome.fault.message}; this node stops claiming, leaves its items to other nodes (not counted against them) and exits once its other items are done; fix this host, then start the node again`,
+      );
+      this.updateState();
+    }
   }
 
   private onProgress(id: string, progress: RunnerProgress): void {
@@ -331,6 +411,7 @@ export class ReplayNode {
    * listing back every heartbeat, so failover is as fast as without gossip.
    */
   private async watchPeers(details = false): Promise<void> {
+    if (await this.manifestReplaced()) return;
     const { clock, settings } = this.ctx;
     const now = clock.monotonic();
     const readChanged = details || this.starved;
@@ -363,7 +444,7 @@ export class ReplayNode {
   /** Recomputes the state; writes the node record when it changed (or when asked: a claim). */
   private updateState(options: { write?: boolean } = {}): void {
     if (this.stopping || this.halt.signal.aborted) return;
-    const next: NodeState = this.draining ? 'draining'
+    const next: NodeState = this.draining || this.hostFault ? 'draining'
       : this.active.size > 0 ? 'working'
       : this.control.current.paused ? 'paused'
       : this.starting && this.loop ? 'waiting' : 'initializing';
@@ -387,7 +468,7 @@ export class ReplayNode {
       counts: { ...this.counts },
       ...(this.released.length > 0 ? { released: [...this.released] } : {}),
       ...(this.gossip ? { peerId: this.gossip.peerId, addrs: this.gossip.addresses() } : {}),
-      ...(this.stopReason ? { reason: this.stopReason } : {}),
+      ...(this.stopReason ? { reason: this.stopReason } : this.hostFault ? { reason: `host fault (${this.hostFault.reason}): claims nothing more` } : {}),
       ...(this.health.unavailableSince ? { storeUnavailableSince: this.health.unavailableSince } : {}),
     };
   }

@@ -5,6 +5,7 @@
  * finisher with the same hashes confirms it; one with different hashes
  * writes a conflict (conflict-record.ts).
  */
+import { parseItemId } from '../layout/keys.js';
 import { CorruptObjectError, decodeJson, encodeJson } from '../layout/schema.js';
 
 /** The end hash against the manifest's expected one. */
@@ -54,18 +55,42 @@ export function sameOutcome(a: Pick<ResultRecord, 'startHash' | 'endHash'>, b: P
 
 export const encodeResult = (record: ResultRecord): string => encodeJson(record);
 
-/** @throws CorruptObjectError */
-export function decodeResult(key: string, body: Uint8Array | string): ResultRecord {
+/** Integrity hashes and block ids are hex (sha256: 64 digits); anything else is not a replay's output. */
+const HEX = /^[0-9a-fA-F]{1,128}$/;
+export function isHex(value: unknown): value is string {
+  return typeof value === 'string' && HEX.test(value);
+}
+
+const VERDICTS: ReadonlySet<string> = new Set<Verdict>(['match', 'mismatch', 'unverified']);
+
+/**
+ * Parses and checks a stored result like every other record (issue 19: a
+ * result with a non-hex hash and a null head block counted as done). With
+ * `expect`, also that it is the result its key names: that run and item.
+ *
+ * @throws CorruptObjectError
+ */
+export function decodeResult(key: string, body: Uint8Array | string, expect?: { run: string; item: string }): ResultRecord {
   const r = decodeJson<ResultRecord>(key, body, 'result');
   const bad = (field: string): never => {
     throw new CorruptObjectError(key, `field "${field}" missing or invalid`);
   };
-  if (typeof r.item !== 'string') bad('item');
-  if (typeof r.endHash !== 'string' || r.endHash === '') bad('endHash');
-  if (r.startHash !== undefined && typeof r.startHash !== 'string') bad('startHash');
-  if (!Number.isSafeInteger(r.start) || !Number.isSafeInteger(r.end)) bad('start/end');
-  if (typeof r.node !== 'string') bad('node');
-  if (typeof r.nonce !== 'string') bad('nonce');
-  if (!['match', 'mismatch', 'unverified'].includes(r.verdict)) bad('verdict');
+  if (typeof r.run !== 'string' || r.run === '') bad('run');
+  const ref = typeof r.item === 'string' ? parseItemId(r.item) : undefined;
+  if (!ref) bad('item');
+  if (!Number.isSafeInteger(r.start) || !Number.isSafeInteger(r.end) || r.start !== ref!.start || r.end !== ref!.end) bad('start/end');
+  if (r.replica !== ref!.replica) bad('replica');
+  if (typeof r.endHash !== 'string' || !HEX.test(r.endHash)) bad('endHash');
+  if (r.startHash !== undefined && (typeof r.startHash !== 'string' || !HEX.test(r.startHash))) bad('startHash');
+  // A replay ends at its end block; a head elsewhere (or none) means the hash is not the end state's.
+  if (r.headBlock !== r.end) bad('headBlock');
+  // The nodeos runner writes '' when nodeos never named the end block's id.
+  if (typeof r.headBlockId !== 'string' || (r.headBlockId !== '' && !HEX.test(r.headBlockId))) bad('headBlockId');
+  if (typeof r.node !== 'string' || r.node === '') bad('node');
+  if (!Number.isSafeInteger(r.epoch) || r.epoch < 1) bad('epoch');
+  if (typeof r.nonce !== 'string' || r.nonce === '') bad('nonce');
+  if (typeof r.verdict !== 'string' || !VERDICTS.has(r.verdict)) bad('verdict');
+  if (expect && r.run !== expect.run) throw new CorruptObjectError(key, `names run ${JSON.stringify(r.run)}, not ${expect.run}`);
+  if (expect && r.item !== expect.item) throw new CorruptObjectError(key, `names item ${JSON.stringify(r.item)}, not ${expect.item}`);
   return r;
 }

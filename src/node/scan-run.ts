@@ -1,10 +1,14 @@
 import { itemIdFromKey, runKeys } from '../layout/keys.js';
-import { listAll, listAllSeen, type SeenObjectInfo, type Store } from '../store/store.js';
+import { listAll, listAllSeen, type ObjectInfo, type SeenObjectInfo, type Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 
 export interface RunListing {
   /** Items that have a result object. */
   resultIds: Set<string>;
+  /** The same, with what the listing said of each (result-check.ts verifies them by ETag). */
+  results: Map<string, ObjectInfo>;
+  /** Monotonic time before the results listing was sent: a result known before this and not listed is gone. */
+  startedAt: number;
   /** Items that have a lease object, with what the listing said of it and when its page arrived. */
   leases: Map<string, SeenObjectInfo>;
   /** Keys under results/ and leases/ that are not items of this run (reported, skipped). */
@@ -20,10 +24,11 @@ export interface RunListing {
 export async function scanRun(store: Pick<Store, 'list'>, clock: Pick<Clock, 'monotonic'>, run: string, items: { has(id: string): boolean }): Promise<RunListing> {
   const keys = runKeys(run);
   const foreign: string[] = [];
-  const resultIds = new Set<string>();
+  const results = new Map<string, ObjectInfo>();
+  const startedAt = clock.monotonic();
   for await (const info of listAll(store, keys.resultsPrefix)) {
     const id = itemIdFromKey(info.key, keys.resultsPrefix);
-    if (id !== undefined && items.has(id) && info.key === keys.result(id)) resultIds.add(id);
+    if (id !== undefined && items.has(id) && info.key === keys.result(id)) results.set(id, info);
     else foreign.push(info.key);
   }
   const leases = new Map<string, SeenObjectInfo>();
@@ -32,5 +37,5 @@ export async function scanRun(store: Pick<Store, 'list'>, clock: Pick<Clock, 'mo
     if (id !== undefined && items.has(id) && info.key === keys.lease(id)) leases.set(id, info);
     else foreign.push(info.key);
   }
-  return { resultIds, leases, foreign };
+  return { resultIds: new Set(results.keys()), results, startedAt, leases, foreign };
 }

@@ -2,7 +2,7 @@ import { runKeys } from '../layout/keys.js';
 import type { GossipHints } from '../gossip/hints.js';
 import { claimLease } from '../lease/claim.js';
 import { finishLease } from '../lease/finish.js';
-import type { HeldLease, LeaseSnapshot } from '../lease/lease.js';
+import type { AcquiredHow, HeldLease, LeaseSnapshot } from '../lease/lease.js';
 import { readLease } from '../lease/read-lease.js';
 import type { ManifestItem } from '../manifest/items.js';
 import type { NodeContext } from './node-context.js';
@@ -12,7 +12,7 @@ import type { WorkView } from './work-view.js';
 export interface Claimed {
   item: ManifestItem;
   lease: HeldLease;
-  how: 'created' | 'reclaimed' | 'took-over';
+  how: AcquiredHow;
 }
 
 export interface SchedulerDeps {
@@ -41,6 +41,8 @@ interface Candidate {
   read: boolean;
   /** The item has its result; only its lease may still need marking `done` (its holder died before releasing). */
   finish?: boolean;
+  /** Its lease says `done` but it has no result: acquire the done lease (docs/protocol.md §3.1). */
+  reopen?: boolean;
   why?: keyof SchedulerStats['readsFor'];
   known?: LeaseSnapshot;
 }
@@ -61,11 +63,15 @@ const STORE_CLOCK_MARGIN_MS = 1_000;
  *  3. free items, walking forward from this node's cursor (create-if-absent:
  *     one request when it wins), skipping what gossip says others hold;
  *  4. released leases we have read, and leases whose ETag changed since our
- *     last read unless a live peer's record says it works on them (a renewal).
+ *     last read unless a live peer's record says it works on them (a renewal);
+ *  5. `done` leases of items that have no result (a results listing begun
+ *     after the lease was read showed none): reported once, then acquired
+ *     with a CAS on the done lease's ETag, like a released one.
  *
  * Each candidate costs O(1) requests; a node never lists per claim. Items
- * whose lease names this node in `failedBy` are left to other live nodes;
- * replicas of an interval this node already holds or held are skipped.
+ * whose lease names this node in `failedBy` are left to other live nodes
+ * (retry-rule.ts); replicas of an interval this node already holds or held
+ * are skipped.
  */
 export class Scheduler {
   readonly stats: SchedulerStats = { claims: 0, failedWrites: 0, leaseReads: 0, readsFor: { released: 0, expiry: 0, changed: 0 } };
@@ -73,7 +79,12 @@ export class Scheduler {
   private readonly notBefore = new Map<string, { at: number; etag: string | undefined }>();
   /** `<start>-<end>` of every interval this node has held (a node replays one replica of each at most). */
   private readonly myIntervals = new Set<string>();
-  private readonly failedLocally = new Set<string>();
+  /** Items this node failed, with `completions` at the time (it proved healthy since when that grew). */
+  private readonly failedLocally = new Map<string, number>();
+  /** Items this node replayed to a result (any outcome: written, confirmed, conflict). */
+  private completions = 0;
+  /** `key etag` of done leases without a result already reported. */
+  private readonly reportedDone = new Set<string>();
   /** Items with a result whose lease this node has seen final (done/failed) or made so. */
   private readonly leaseFinal = new Set<string>();
   /** Items this node wrote the result of but could not mark done (the store went away): the epoch it held. */
@@ -114,8 +125,16 @@ export class Scheduler {
 
   /** The earliest monotonic time a held lease we know of could be judged expired (for the node's sleep). */
   nextCheckAt(): number | undefined {
+    const now = this.deps.ctx.clock.monotonic();
     let earliest: number | undefined;
-    for (const { at } of this.notBefore.values()) earliest = earliest === undefined ? at : Math.min(earliest, at);
+    for (const [id, { at }] of this.notBefore) {
+      // Past: the item is due already and is looked at when next offered (or never again: it finished). Counting it would wake the node at once, forever.
+      if (at <= now) {
+        if (this.deps.view.get(id)?.state !== 'leased') this.notBefore.delete(id);
+        continue;
+      }
+      earliest = earliest === undefined ? at : Math.min(earliest, at);
+    }
     return earliest;
   }
 
@@ -168,6 +187,11 @@ export class Scheduler {
       if (!this.due(item.id)) continue;
       tried.add(item.id);
       yield { item, read: true, why: 'expiry', finish: true };
+    }
+
+    for (const [item, k] of view.doneWithoutResult()) {
+      const c = offer(item, { read: false, known: k.read, reopen: true });
+      if (c) yield c;
     }
 
     this.cursor ??= Math.floor(this.deps.ctx.ids.random() * view.order.length);
@@ -239,19 +263,32 @@ export class Scheduler {
   /**
    * Leave an item to others when this node already failed it and a live
    * node has not, for one TTL after the release; then anyone may take it, so
-   * an item never waits on a busy or paused peer forever.
+   * an item never waits on a busy or paused peer forever. A node that has
+   * not proved healthy since it failed the item (retry-rule.ts) leaves it
+   * for as long as such a node lives: its own retry would not count.
    */
   private leaveToOthers(snapshot: LeaseSnapshot | undefined): boolean {
     const failedBy = snapshot?.record?.failedBy ?? [];
     if (!snapshot || !failedBy.includes(this.deps.ctx.node)) return false;
     const releasedFor = this.deps.ctx.storeClock.ageOf(snapshot.lastModified);
-    if (releasedFor > this.deps.ctx.manifest.defaults.leaseTtlMs) return false;
+    if (releasedFor > this.deps.ctx.manifest.defaults.leaseTtlMs && this.provedHealthySince(snapshot.item)) return false;
     return this.deps.peers.liveNodes().some((node) => !failedBy.includes(node));
   }
 
   /** This node just failed `item`: from now on read its lease before claiming, so the retry goes elsewhere. */
   failedHere(item: string): void {
-    this.failedLocally.add(item);
+    this.failedLocally.set(item, this.completions);
+  }
+
+  /** This node replayed an item to a result: it proved healthy (retry-rule.ts). */
+  completedHere(): void {
+    this.completions++;
+  }
+
+  /** This node completed an item since it last failed `item` (false when it has no memory of failing it: a restart). */
+  provedHealthySince(item: string): boolean {
+    const at = this.failedLocally.get(item);
+    return at !== undefined && this.completions > at;
   }
 
   private due(id: string, etag?: string): boolean {
@@ -268,6 +305,7 @@ export class Scheduler {
     const { ctx, view } = this.deps;
     const id = candidate.item.id;
     if (candidate.finish) return this.finishLease(id, signal);
+    if (candidate.reopen) this.reportDoneWithoutResult(candidate.known!);
     let known = candidate.known;
     if (candidate.read) {
       this.stats.leaseReads++;
@@ -281,7 +319,8 @@ export class Scheduler {
       this.notBefore.set(id, { at: ctx.clock.monotonic() + ctx.settings.idleScanMs, etag: known?.etag });
       return undefined;
     }
-    const result = await claimLease(ctx.lease, id, { ...(known ? { known } : {}), ...(signal ? { signal } : {}) });
+    const reopenDone = candidate.reopen === true && known?.etag === candidate.known?.etag;
+    const result = await claimLease(ctx.lease, id, { ...(known ? { known } : {}), ...(signal ? { signal } : {}), ...(reopenDone ? { reopenDone } : {}) });
     this.stats.failedWrites += result.failedWrites;
     switch (result.kind) {
       case 'won':
@@ -297,9 +336,9 @@ export class Scheduler {
         if (!known) this.collided(candidate);
         return undefined;
       case 'finished':
+        // A done lease makes the item done only with a result beside it: the next listing tells (work-view.ts).
         view.noteLease(id, result.current);
-        if (result.state === 'done') view.markDone(id);
-        else view.markFailed(id);
+        if (result.state === 'failed') view.markFailed(id);
         if (!known) this.collided(candidate);
         return undefined;
       case 'lost-race':
@@ -330,6 +369,18 @@ export class Scheduler {
     this.ownOpen.delete(id);
     this.leaseFinal.add(id);
     return undefined;
+  }
+
+  /** One line per done lease without a result (per version), before this node claims it again. */
+  private reportDoneWithoutResult(snapshot: LeaseSnapshot): void {
+    const key = `${snapshot.key} ${snapshot.etag}`;
+    if (this.reportedDone.has(key)) return;
+    this.reportedDone.add(key);
+    const resultKey = runKeys(this.deps.ctx.run).result(snapshot.item);
+    this.deps.ctx.logger.warn(
+      { key: snapshot.key, item: snapshot.item, holder: snapshot.record?.holder, epoch: snapshot.record?.epoch },
+      `lease ${snapshot.key} says done but ${resultKey} does not exist: item ${snapshot.item} is not complete; claiming it again`,
+    );
   }
 
   /** A create found the item already taken: another node works from here on; move away after a rescan. */

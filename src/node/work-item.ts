@@ -1,6 +1,6 @@
 import { runKeys } from '../layout/keys.js';
 import { LeaseKeeperStoppedError, LeaseLostError } from '../lease/errors.js';
-import type { HeldLease } from '../lease/lease.js';
+import type { AcquiredHow, HeldLease } from '../lease/lease.js';
 import { finishLease } from '../lease/finish.js';
 import { LeaseKeeper } from '../lease/lease-keeper.js';
 import { readLease } from '../lease/read-lease.js';
@@ -9,6 +9,7 @@ import type { ManifestItem } from '../manifest/items.js';
 import { NotFoundError, StoreError } from '../store/errors.js';
 import { RunnerFailure, type Runner, type RunnerProgress, type WorkItem } from '../runner/runner.js';
 import { compareReplicas } from './compare-replicas.js';
+import { hostFaultOf, type HostFault } from './host-fault.js';
 import { isoNow, type NodeContext } from './node-context.js';
 import { publishResult, type PublishOutcome } from './publish-result.js';
 import { recordFailure } from './record-failure.js';
@@ -19,8 +20,10 @@ export type ItemOutcome =
   | { kind: 'done'; publish: PublishOutcome; result: ResultRecord; replicaConflicts: string[] }
   /** A result was already there (a previous holder finished, then died before releasing). */
   | { kind: 'already-done' }
-  /** This attempt failed; `final`: the item is out of attempts and marked failed. */
-  | { kind: 'failed'; reason: string; final: boolean }
+  /** This attempt failed; `final`: the item is out of attempts and marked failed; `counted`: added to `failedBy` (retry-rule.ts). */
+  | { kind: 'failed'; reason: string; final: boolean; counted: boolean }
+  /** The runner failed because of this host (host-fault.ts): the lease was released, the attempt not counted. */
+  | { kind: 'host-fault'; fault: HostFault }
   /** The lease was lost mid-work (taken over after a freeze, store unreachable): work stopped, nothing written. */
   | { kind: 'lost'; reason: string }
   /** The node is stopping: the lease was released for others. */
@@ -32,6 +35,8 @@ export interface WorkItemHooks {
   halt: AbortSignal;
   /** The item has its result but its lease (held at `epoch`) could not be marked done now: finish it later. */
   onOpenLease(item: string, epoch: number): void;
+  /** Whether this node's failure of `item` counts toward its attempts, given the lease's `failedBy` (retry-rule.ts). */
+  failureCounts(item: string, failedBy: readonly string[]): boolean;
 }
 
 /**
@@ -53,7 +58,7 @@ export class ItemWork {
     private readonly runner: Runner,
     readonly item: ManifestItem,
     lease: HeldLease,
-    private readonly how: 'created' | 'reclaimed' | 'took-over',
+    private readonly how: AcquiredHow,
     private readonly hooks: WorkItemHooks,
   ) {
     this.keeper = new LeaseKeeper(ctx.lease, lease);
@@ -105,7 +110,7 @@ export class ItemWork {
     if (record.failedBy.length >= maxAttempts) {
       ctx.logger.error({ item: item.id, failedBy: record.failedBy }, `item ${item.id} failed ${record.failedBy.length} times; marked failed`);
       await keeper.stop({ state: 'failed', reason: `out of attempts (${record.failedBy.length} of ${maxAttempts})` });
-      return { kind: 'failed', reason: 'out-of-attempts', final: true };
+      return { kind: 'failed', reason: 'out-of-attempts', final: true, counted: false };
     }
     if (this.how !== 'created' && (await this.hasResult())) {
       await this.finishAsDone('result already written');
@@ -185,16 +190,32 @@ export class ItemWork {
     const failure = error instanceof RunnerFailure
       ? error
       : new RunnerFailure('runner-error', `runner error: ${(error as Error)?.message ?? String(error)}`);
-    const final = record.failedBy.length + 1 >= ctx.manifest.defaults.maxAttempts;
-    ctx.logger.warn({ item: item.id, reason: failure.reason, final }, `attempt at ${item.id} failed: ${failure.message}`);
-    await recordFailure(ctx, {
-      item: item.id, node: ctx.node, epoch: record.epoch, attempt: record.attempts, reason: failure.reason,
-      message: failure.message, logTail: failure.details.logTail ?? [], final,
+    const details = {
+      logTail: failure.details.logTail ?? [],
       ...(failure.details.exitCode === undefined ? {} : { exitCode: failure.details.exitCode }),
       ...(failure.details.signal === undefined ? {} : { signal: failure.details.signal }),
+    };
+    const host = hostFaultOf(error);
+    if (host) {
+      // Not the item's fault: released for others at once, nobody added to failedBy (the node reports it once and stops claiming).
+      ctx.logger.warn({ item: item.id, reason: host.reason, hostFault: true }, `attempt at ${item.id} failed on this host (${host.reason}): ${host.message}; released, not counted against the item`);
+      await recordFailure(ctx, {
+        item: item.id, node: ctx.node, epoch: record.epoch, attempt: record.attempts, reason: host.reason,
+        message: host.message, final: false, counted: false, hostFault: true, ...details,
+      }, { signal: this.hooks.halt });
+      await keeper.stop({ state: 'released', reason: `host-fault: ${host.reason}` });
+      return { kind: 'host-fault', fault: host };
+    }
+    const counted = this.hooks.failureCounts(item.id, record.failedBy);
+    const final = counted && record.failedBy.length + 1 >= ctx.manifest.defaults.maxAttempts;
+    const note = counted ? '' : ` (not counted: ${ctx.node} failed it before and has completed no item since; left to other nodes)`;
+    ctx.logger.warn({ item: item.id, reason: failure.reason, final, counted }, `attempt at ${item.id} failed: ${failure.message}${note}`);
+    await recordFailure(ctx, {
+      item: item.id, node: ctx.node, epoch: record.epoch, attempt: record.attempts, reason: failure.reason,
+      message: failure.message, final, ...(counted ? {} : { counted: false }), ...details,
     }, { signal: this.hooks.halt });
-    await keeper.stop({ state: final ? 'failed' : 'released', failed: true, reason: `runner-failed: ${failure.reason}` });
-    return { kind: 'failed', reason: failure.reason, final };
+    await keeper.stop({ state: final ? 'failed' : 'released', failed: counted, reason: `runner-failed: ${failure.reason}` });
+    return { kind: 'failed', reason: failure.reason, final, counted };
   }
 
   private async hasResult(): Promise<boolean> {

@@ -11,6 +11,11 @@
  * so what is shown still comes from the store. Each change recomputes the
  * view (at most every `throttleMs`) and tells the listeners; the cell of an
  * item an event named is recomputed alone and sent at once.
+ *
+ * A store that does not answer is part of the view (`storeError`,
+ * store-trouble.ts): the last view read stays, marked with the error and
+ * since when, and the re-sync is retried with backoff (1 s doubling up to
+ * `resyncMs`) instead of waiting a whole period.
  */
 import type { ReceivedMessage } from '../gossip/gossip.js';
 import { GossipHints } from '../gossip/hints.js';
@@ -21,6 +26,7 @@ import { computeRunView, itemCell, nodeViews, readItemDetail, RunReader, type It
 import type { Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 import type { Logger } from '../util/logger.js';
+import { StoreTrouble, type StoreErrorInfo } from './store-trouble.js';
 
 export interface LiveRunOptions {
   store: Pick<Store, 'get' | 'list'>;
@@ -37,8 +43,14 @@ export interface LiveRunOptions {
   concurrency?: number;
 }
 
+/** A run's view as the observer shows it: the status and grid, and whether the store answers. */
+export interface LiveView extends RunView {
+  /** Set while the store does not answer this run's reads (the status is then the last one read). */
+  storeError: StoreErrorInfo | null;
+}
+
 export interface ViewUpdate {
-  view: RunView;
+  view: LiveView;
   /** Grid cells that changed since the previous update: [index, code] pairs (all of them the first time). */
   changed: Array<[number, string]> | 'all';
   /** False for a quick update of single cells (an item a gossip event named); the status follows with the next recompute. */
@@ -54,7 +66,8 @@ export type LiveRunListener = {
 export class LiveRun {
   readonly reader: RunReader;
   readonly hints: GossipHints;
-  private view: RunView | undefined;
+  private view: LiveView | undefined;
+  private readonly trouble: StoreTrouble;
   private readonly listeners = new Set<LiveRunListener>();
   private readonly resync: Ticker;
   private readonly nodes: Ticker;
@@ -73,12 +86,16 @@ export class LiveRun {
   private itemIndex: Map<string, number> | undefined;
 
   constructor(private readonly options: LiveRunOptions) {
-    this.reader = new RunReader({ store: options.store, clock: options.clock, run: options.run, concurrency: options.concurrency ?? 32 });
+    this.reader = new RunReader({ store: options.store, clock: options.clock, run: options.run, concurrency: options.concurrency ?? 32, checkManifest: true });
     this.hints = new GossipHints(options.clock, options.observer);
     this.throttleMs = options.throttleMs ?? 1_000;
     this.nodesMs = options.nodesMs ?? 5_000;
     const onError = (what: string) => (error: unknown) => options.logger.warn({ run: options.run, err: error }, `observer ${what} failed; retrying`);
-    this.resync = new Ticker(options.clock, options.resyncMs ?? 30_000, () => this.refreshAll(), onError('store re-sync'));
+    const resyncMs = options.resyncMs ?? 30_000;
+    this.trouble = new StoreTrouble({
+      clock: options.clock, logger: options.logger, context: { run: options.run }, maxDelayMs: resyncMs, signal: this.halt.signal, retry: () => this.resync.wake(),
+    });
+    this.resync = new Ticker(options.clock, resyncMs, () => this.refreshAll(), onError('store re-sync'));
     this.nodes = new Ticker(options.clock, this.nodesMs, () => this.refreshNodes(), onError('node record read'));
   }
 
@@ -93,7 +110,7 @@ export class LiveRun {
     this.resync.start(); // its first tick is the first full load
   }
 
-  /** Resolves once the first listing of the store has finished: every item's state is known (hashes may still be loading). */
+  /** Resolves once the first listing of the store has finished (every item's state is known; hashes may still be loading) or failed (then `storeError()` says why). */
   loaded(): Promise<void> {
     this.start();
     return this.firstLoad;
@@ -107,8 +124,13 @@ export class LiveRun {
     return this.stopping;
   }
 
-  current(): RunView | undefined {
+  current(): LiveView | undefined {
     return this.view;
+  }
+
+  /** Why the store's answers are missing from the view, while they are. */
+  storeError(): StoreErrorInfo | null {
+    return this.trouble.info();
   }
 
   subscribe(listener: LiveRunListener): () => void {
@@ -143,26 +165,36 @@ export class LiveRun {
   private async refreshAll(): Promise<void> {
     try {
       await this.reader.refreshListings();
+      this.trouble.succeeded();
       this.afterNodes();
       this.recompute();
       this.markLoaded();
       // Heartbeats are watched from the first listing on (it read the records).
       if (!this.halt.signal.aborted) this.nodes.start();
       await this.reader.readResults();
+    } catch (error) {
+      this.trouble.failed(error, 'store re-sync');
     } finally {
+      // Loaded even when the first attempt failed or the view cannot be computed: callers waiting on it must get an answer.
+      this.markLoaded();
       this.afterNodes();
       this.recompute();
-      this.markLoaded();
       if (!this.halt.signal.aborted) this.nodes.start();
     }
   }
+
+
 
   /** Heartbeats, and the leases that would otherwise turn `unknown` before the beat after next (a lease is never guessed). */
   private async refreshNodes(): Promise<void> {
     try {
       const until = this.options.clock.monotonic() + 2 * this.nodesMs;
       const failed = (await Promise.allSettled([this.reader.refreshNodes(), this.reader.refreshLeases(until)])).find((o) => o.status === 'rejected');
-      if (failed) throw failed.reason;
+      if (failed) {
+        // Shown like a failed re-sync; only a full re-sync clears it (a partial answer is not the store being back).
+        this.trouble.failed(failed.reason, 'node record read');
+        return;
+      }
     } finally {
       this.afterNodes();
       this.scheduleRecompute();
@@ -226,7 +258,15 @@ export class LiveRun {
 
   private recompute(): void {
     const previous = this.view;
-    const view = computeRunView(this.reader.state(), this.statusInput());
+    let computed: RunView;
+    try {
+      computed = computeRunView(this.reader.state(), this.statusInput());
+    } catch (error) {
+      // A bug, not bad data (that is reported and skipped): the last view stays, and the log says why it is not moving.
+      this.options.logger.error({ run: this.options.run, err: error }, 'observer could not compute the run view');
+      return;
+    }
+    const view: LiveView = { ...computed, storeError: this.trouble.info() };
     this.view = view;
     const changed = previous && previous.cells.length === view.cells.length ? diffCells(previous.cells, view.cells) : 'all';
     this.emit({ view, changed, statusChanged: true });
@@ -252,7 +292,7 @@ export class LiveRun {
       changed.push([index, code]);
     }
     if (changed.length === 0) return;
-    this.view = { status: view.status, cells };
+    this.view = { status: view.status, cells, storeError: view.storeError };
     this.emit({ view: this.view, changed, statusChanged: false });
   }
 

@@ -10,6 +10,7 @@
  * It is the observer's only write, and it never touches run state.
  */
 import { isValidName } from '../layout/keys.js';
+import { checkRecordBounds, checkRecordSize } from '../layout/record-bounds.js';
 import { CorruptObjectError, decodeJson, encodeJson } from '../layout/schema.js';
 
 export interface ObserverRecord {
@@ -33,9 +34,11 @@ export interface ObserverRecord {
 
 export const encodeObserverRecord = (record: ObserverRecord): string => encodeJson(record);
 
-/** @throws CorruptObjectError */
+/** @throws CorruptObjectError (also for a record over the small-record bounds, record-bounds.ts) */
 export function decodeObserverRecord(key: string, body: Uint8Array | string): ObserverRecord {
+  checkRecordSize(key, body);
   const r = decodeJson<ObserverRecord>(key, body, 'observer');
+  checkRecordBounds(key, r);
   const bad = (field: string): never => {
     throw new CorruptObjectError(key, `field "${field}" missing or invalid`);
   };

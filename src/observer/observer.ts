@@ -3,7 +3,9 @@
  * store, read-only. Runs are found with one cheap listing (listRuns) at
  * start and every `runsEveryMs`; each run gets a LiveRun and, when gossip is
  * on, its own gossip node and presence record (run-gossip.ts). Start and
- * stop it at any time: it holds nothing anyone else needs.
+ * stop it at any time: it holds nothing anyone else needs. A failed
+ * listing is kept (`storeError()`, shown on the run list) and retried with
+ * backoff; the runs found before stay listed.
  */
 import type { GossipCounters } from '../gossip/gossip.js';
 import { listRuns } from '../manifest/list-runs.js';
@@ -12,6 +14,7 @@ import type { Clock } from '../time/clock.js';
 import { Ticker } from '../time/ticker.js';
 import type { Logger } from '../util/logger.js';
 import { LiveRun, type LiveRunOptions } from './live-run.js';
+import { StoreTrouble, type StoreErrorInfo } from './store-trouble.js';
 
 export interface RunAttachment {
   stop(): Promise<void>;
@@ -45,13 +48,19 @@ export class Observer {
   private readonly attachments = new Map<string, Promise<RunAttachment | undefined>>();
   private readonly attached = new Map<string, RunAttachment>();
   private readonly discovery: Ticker;
+  private readonly trouble: StoreTrouble;
+  private readonly halt = new AbortController();
   private started = false;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly options: ObserverOptions) {
-    this.discovery = new Ticker(options.clock, options.runsEveryMs ?? 30_000, () => this.discover(), (error) =>
+    const runsEveryMs = options.runsEveryMs ?? 30_000;
+    this.discovery = new Ticker(options.clock, runsEveryMs, () => this.discover(), (error) =>
       options.logger.warn({ err: error }, 'listing the runs failed; retrying'),
     );
+    this.trouble = new StoreTrouble({
+      clock: options.clock, logger: options.logger, context: {}, maxDelayMs: runsEveryMs, signal: this.halt.signal, retry: () => this.discovery.wake(),
+    });
   }
 
   /** Starts watching; the first views load in the background. Idempotent. */
@@ -65,6 +74,7 @@ export class Observer {
   /** Stops every run's loops, gossip and presence (its record is deleted); idempotent and bounded by those steps. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      this.halt.abort();
       await this.discovery.stop();
       await Promise.all([...this.entries.values()].map((e) => e.live?.stop()));
       await Promise.all([...this.attachments.values()].map(async (a) => (await a.catch(() => undefined))?.stop()));
@@ -74,6 +84,11 @@ export class Observer {
 
   runs(): RunEntry[] {
     return [...this.entries.values()].sort((a, b) => (a.run < b.run ? -1 : a.run > b.run ? 1 : 0));
+  }
+
+  /** Why the runs could not be listed, while they cannot (never set with `runs` given: nothing is listed then). */
+  storeError(): StoreErrorInfo | null {
+    return this.trouble.info();
   }
 
   get(run: string): LiveRun | undefined {
@@ -96,7 +111,15 @@ export class Observer {
   }
 
   private async discover(): Promise<void> {
-    for (const listing of await listRuns(this.options.store)) {
+    let listings;
+    try {
+      listings = await listRuns(this.options.store);
+    } catch (error) {
+      this.trouble.failed(error, 'listing the runs');
+      return;
+    }
+    this.trouble.succeeded();
+    for (const listing of listings) {
       if (listing.manifest) this.watch(listing.run);
       else if (!this.entries.get(listing.run)?.live) this.entries.set(listing.run, { run: listing.run, problem: listing.problem ?? 'no manifest' });
     }

@@ -5,9 +5,12 @@
  * clock, so it is tested with hand-made states and a ManualClock's numbers.
  */
 import type { PeerState } from '../gossip/hints.js';
+import { runKeys } from '../layout/keys.js';
+import { boundTtl, excessiveTtlMessage } from '../lease/ttl-bound.js';
 import { checkContinuity } from './continuity.js';
 import { ageOf, isStale } from './freshness.js';
 import { cellByte, cellCode, conflictsByItem, itemState, type ItemVerdict } from './item-states.js';
+import { runTtlMs } from './lease-states.js';
 import { nodeViews, round1 } from './node-views.js';
 import type { RunState } from './run-state.js';
 import { ITEM_STATES, STATUS_SCHEMA, type FailedItem, type ItemState, type MismatchItem, type RunStatus } from './run-status.js';
@@ -53,9 +56,25 @@ export function computeRunView(state: RunState, input: StatusInput): RunView {
   const cells = Buffer.allocUnsafe(state.items.length);
   let blocksTotal = 0;
   let blocksDone = 0;
+  const ttl = runTtlMs(state.manifest);
+  // Problems the objects' own content shows (issue 19), beside the reader's (corrupt, foreign).
+  const problems = new Map(state.problems);
+  for (const entry of state.nodes.values()) {
+    const bounded = boundTtl(entry.value?.staleAfterMs, ttl);
+    if (bounded.excessive !== undefined) problems.set(entry.key, excessiveTtlMessage(entry.key, 'staleAfterMs', bounded.excessive, bounded.ms));
+  }
+  const keys = runKeys(state.run);
   for (let index = 0; index < state.items.length; index++) {
     const item = state.items[index]!;
     const v: ItemVerdict = itemState(item, state, conflictedItems, now);
+    const lease = v.lease?.value;
+    if (lease && !v.hasResult) {
+      if (lease.state === 'done' && !state.results.has(item.id)) {
+        problems.set(v.lease!.key, `lease says done but there is no result ${keys.result(item.id)}: the item is not complete; nodes claim it again`);
+      }
+      const bounded = boundTtl(lease.ttlMs, ttl);
+      if (bounded.excessive !== undefined) problems.set(v.lease!.key, excessiveTtlMessage(v.lease!.key, 'ttlMs', bounded.excessive, bounded.ms));
+    }
     counts[v.state] += 1;
     cells[index] = cellByte(v);
     const span = item.end - item.start;
@@ -102,9 +121,10 @@ export function computeRunView(state: RunState, input: StatusInput): RunView {
     conflicts: [...conflicted].slice(0, limit).map(([item, records]) => conflictItem(item, records)),
     mismatches,
     recentFailures: recentFailures(state),
-    problems: [...state.problems].sort(([a], [b]) => (a < b ? -1 : 1)).slice(0, limit).map(([key, problem]) => ({ key, problem })),
+    problems: [...problems].sort(([a], [b]) => (a < b ? -1 : 1)).slice(0, limit).map(([key, problem]) => ({ key, problem })),
     observers: [...state.observers.values()].flatMap((entry) =>
-      entry.value ? [{ observer: entry.value.observer, peerId: entry.value.peerId, live: !isStale(ageOf(entry, state.storeClock, now), entry.value.staleAfterMs) }] : [],
+      // Stale-after capped like the nodes cap it (src/node/peer-watch.ts: 10 x max(TTL, 60 s)).
+      entry.value ? [{ observer: entry.value.observer, peerId: entry.value.peerId, live: !isStale(ageOf(entry, state.storeClock, now), boundTtl(entry.value.staleAfterMs, Math.max(ttl, 60_000)).ms) }] : [],
     ),
   };
   return { status, cells: cells.toString('latin1') };

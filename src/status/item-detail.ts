@@ -5,7 +5,9 @@
  * (RunReader.refreshItem plus the full lease and result), so it is read on
  * demand, never for all items.
  */
-import type { LeaseRecord } from '../lease/lease.js';
+import { checkRecordBounds } from '../layout/record-bounds.js';
+import { CorruptObjectError } from '../layout/schema.js';
+import type { LeaseRecord, LeaseSnapshot } from '../lease/lease.js';
 import { readLease } from '../lease/read-lease.js';
 import type { ConflictRecord } from '../node/conflict-record.js';
 import type { FailureRecord } from '../node/failure-record.js';
@@ -57,7 +59,7 @@ export async function readItemDetail(
   if (index === -1) return undefined;
   state = await reader.refreshItem(item);
   const manifestItem = state.items[index]!;
-  const [lease, result] = await Promise.all([readLease({ store, clock, run: state.run }, item), readResult(store, reader, item)]);
+  const [lease, result] = await Promise.all([readLease({ store, clock, run: state.run }, item).then(bounded), readResult(store, reader, item)]);
   // Judged as of now, after the reads (their sightings are later than `input.now`).
   const now = Math.max(input.now.monotonic, clock.monotonic());
   const nodes = nodeViews(state, now, input.peers);
@@ -92,10 +94,25 @@ async function readResult(store: Pick<Store, 'get'>, reader: RunReader, item: st
   const key = reader.keys.result(item);
   try {
     const got = await store.get(key);
-    return isNotModified(got) ? null : decodeResult(key, got.body);
+    if (isNotModified(got)) return null;
+    const record = decodeResult(key, got.body);
+    checkRecordBounds(key, record);
+    return record;
   } catch (error) {
     // Missing, or corrupt (then it is listed under the run's problems).
     if (error instanceof NotFoundError || (error as Error).name === 'CorruptObject') return null;
     throw error;
+  }
+}
+
+/** A lease over the small-record bounds is shown as its problem, like any corrupt lease (record-bounds.ts). */
+function bounded(lease: LeaseSnapshot | undefined): LeaseSnapshot | undefined {
+  if (!lease?.record) return lease;
+  try {
+    checkRecordBounds(lease.key, lease.record);
+    return lease;
+  } catch (error) {
+    if (!(error instanceof CorruptObjectError)) throw error;
+    return { ...lease, record: undefined, problem: error.message };
   }
 }

@@ -3,11 +3,15 @@
  * grid code, decided from what the reader holds of the store's objects:
  *
  *   conflict record(s)                   -> conflict
- *   a result (listed; read or not)       -> done (`m` in the grid when its hash mismatches)
+ *   a result (listed, not known corrupt) -> done (`m` in the grid when its hash mismatches)
  *   no lease                             -> pending
  *   otherwise the lease's own state (lease-states.ts):
  *     changed since read / never read    -> unknown ("changed, not read yet")
- *     released / failed / done           -> released / failed / done (as read at its current ETag)
+ *     released / failed                  -> released / failed (as read at its current ETag)
+ *     done, but no result                -> released: `done` counts only with a result beside
+ *                                           it; nodes claim the item again (docs/protocol.md §3.1)
+ *     done, and the result is unusable   -> pending: not complete until the operator deletes
+ *                                           the result (listed under problems), then replayed
  *     held, stale by its own version age -> expired: held, not renewed for longer than its TTL;
  *                                           claimable by take-over
  *     held, not stale                    -> working
@@ -72,7 +76,9 @@ export function itemState(item: ManifestItem, state: RunState, conflicted: Reado
   }
   if (conflicted.has(item.id)) return { state: 'conflict', hasResult: false, result: undefined, verdict: undefined, lease };
   if (!lease) return { state: 'pending', hasResult: false, result: undefined, verdict: undefined, lease: undefined };
-  return { state: leaseState(lease, state.manifest, state.storeClock, nowMonotonic), hasResult: false, result: undefined, verdict: undefined, lease };
+  let leased: ItemState = leaseState(lease, state.manifest, state.storeClock, nowMonotonic);
+  if (leased === 'done') leased = entry ? 'pending' : 'released';
+  return { state: leased, hasResult: false, result: undefined, verdict: undefined, lease };
 }
 
 export function cellCode(verdict: ItemVerdict): string {

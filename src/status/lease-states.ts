@@ -12,12 +12,14 @@
  *
  * "Stale" is docs/protocol.md §4 applied to the lease's own version
  * (freshness.ts): its ETag unchanged on this reader's monotonic clock for
- * longer than `ttlMs`, or its store-clock age over `ttlMs` + 1 s. A corrupt
+ * longer than `ttlMs` (capped at 10 x the run's TTL, as nodes cap it), or
+ * its store-clock age over `ttlMs` + 1 s. A corrupt
  * lease is judged by its ETag age alone with the run's TTL, as take-over
  * judges it (protocol §5.10).
  */
 import type { LeaseRecord } from '../lease/lease.js';
 import type { Manifest } from '../manifest/manifest.js';
+import { boundTtl } from '../lease/ttl-bound.js';
 import { judgeVersion, staleFrom } from './freshness.js';
 import type { Entry, StoreClockSample } from './run-state.js';
 
@@ -27,8 +29,14 @@ export type LeaseState = Exclude<LeaseRecord['state'], 'held'> | 'working' | 'ex
 /** The TTL a status reader applies when neither the lease nor the manifest gives one. */
 const DEFAULT_TTL_MS = 60_000;
 
+/** The run's lease TTL, which also bounds what any object of the run may claim (src/lease/ttl-bound.ts). */
+export function runTtlMs(manifest: Manifest | undefined): number {
+  return manifest?.defaults.leaseTtlMs ?? DEFAULT_TTL_MS;
+}
+
+/** The lease's own TTL, capped at 10 x the run's as nodes cap it: a lease claiming 1e15 or Infinity is not "working" forever. */
 export function leaseTtlMs(entry: Entry<LeaseRecord>, manifest: Manifest | undefined): number {
-  return entry.value?.ttlMs ?? manifest?.defaults.leaseTtlMs ?? DEFAULT_TTL_MS;
+  return boundTtl(entry.value?.ttlMs, runTtlMs(manifest)).ms;
 }
 
 /** The entry says nothing about the lease's current version: a listing showed a version not read (yet). */

@@ -7,7 +7,9 @@
  */
 import type { PeerState } from '../gossip/hints.js';
 import { NODE_STATES, type NodeCounts, type NodeRecord, type NodeState } from '../node/node-record.js';
+import { boundTtl } from '../lease/ttl-bound.js';
 import { ageOf, displayAge, isStale } from './freshness.js';
+import { runTtlMs } from './lease-states.js';
 import type { Entry, RunState } from './run-state.js';
 import type { NodeItemStatus, NodeStatus } from './run-status.js';
 
@@ -28,25 +30,29 @@ export function nodeViews(state: RunState, nowMonotonic: number, peers: readonly
 function nodeView(entry: Entry<NodeRecord> & { value: NodeRecord }, state: RunState, now: number, peer: PeerState | undefined): NodeStatus {
   const record = entry.value;
   const age = ageOf(entry, state.storeClock, now);
+  // The record's own stale-after, capped as nodes cap it (src/lease/ttl-bound.ts): 1e15 would keep a dead node "working".
+  const staleAfterMs = boundTtl(record.staleAfterMs, runTtlMs(state.manifest)).ms;
   // A stopped node said goodbye: its record stops changing on purpose.
-  const dead = record.state !== 'stopped' && isStale(age, record.staleAfterMs);
+  const dead = record.state !== 'stopped' && isStale(age, staleAfterMs);
   const epochs = new Map(record.items.map((i) => [i.item, i.epoch]));
-  const fromGossip = !dead && peer !== undefined && now - peer.heardAt <= record.staleAfterMs;
+  const fromGossip = !dead && peer !== undefined && now - peer.heardAt <= staleAfterMs;
   const items: NodeItemStatus[] = fromGossip
     ? peer.items.map((i) => ({ item: i.item, epoch: epochs.get(i.item) ?? null, headBlock: i.headBlock, blocksPerSecond: i.blocksPerSecond }))
     : record.items.map((i) => ({ item: i.item, epoch: i.epoch ?? null, headBlock: numberOrNull(i.headBlock), blocksPerSecond: numberOrNull(i.blocksPerSecond) }));
   const view: NodeState | 'dead' = dead ? 'dead' : fromGossip && STATES.has(peer.state) ? (peer.state as NodeState) : record.state;
-  const heads = items.map((i) => i.headBlock).filter((h): h is number => h !== null);
+  // A loop, not Math.max(...heads): a spread of a long list overflows the stack (issue 19).
+  let headBlock: number | null = null;
+  for (const i of items) if (i.headBlock !== null && (headBlock === null || i.headBlock > headBlock)) headBlock = i.headBlock;
   return {
     node: record.node,
     state: view,
     recordState: record.state,
     // A dead node's items are what its last record named (their leases decide their states, item-states.ts); a stopped one released them.
     items: view === 'stopped' ? [] : items,
-    headBlock: heads.length > 0 ? Math.max(...heads) : null,
+    headBlock,
     blocksPerSecond: dead ? 0 : round1(items.reduce((sum, i) => sum + (i.blocksPerSecond ?? 0), 0)),
     heartbeatAgeMs: displayAge(age),
-    staleAfterMs: record.staleAfterMs,
+    staleAfterMs,
     peerId: record.peerId ?? null,
     host: String(record.host ?? ''),
     version: String(record.version ?? ''),

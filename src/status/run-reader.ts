@@ -16,6 +16,7 @@
  * whose version is unread or would turn `unknown` soon, nothing otherwise.
  */
 import { itemIdFromKey, parseItemId, runKeys, type RunKeys } from '../layout/keys.js';
+import { checkRecordBounds } from '../layout/record-bounds.js';
 import { CorruptObjectError } from '../layout/schema.js';
 import { decodeLease, type LeaseRecord } from '../lease/lease.js';
 import { manifestItems, type ManifestItem } from '../manifest/items.js';
@@ -30,6 +31,7 @@ import { NotFoundError } from '../store/errors.js';
 import { isNotModified, type Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 import { DigestIndex, decodeDigestSummaries, type DigestSummaries } from './digest-index.js';
+import { ManifestGoneError } from './manifest-gone.js';
 import { leaseNeedsLook } from './lease-states.js';
 import { summariseResult, type ResultSummary, type RunState, type StoreClockSample } from './run-state.js';
 import { SyncedPrefix, type SyncDeps } from './synced-prefix.js';
@@ -40,6 +42,12 @@ export interface RunReaderOptions {
   run: string;
   /** GETs in flight at once. Default 32. */
   concurrency?: number;
+  /**
+   * For long-running readers (the observer): before each later refresh, one
+   * conditional GET (304) of the manifest, so a store that lost its objects
+   * fails the refresh (ManifestGoneError) instead of emptying the view.
+   */
+  checkManifest?: boolean;
 }
 
 const ULID = '[0-9A-HJKMNP-TV-Z]{26}';
@@ -48,6 +56,7 @@ const NO_MANIFEST = 'no manifest: the run is not published (replay-manifest publ
 export class RunReader {
   readonly keys: RunKeys;
   private manifest: Manifest | undefined;
+  private manifestEtag: string | undefined;
   private manifestProblem: string | undefined;
   private items: ManifestItem[] = [];
   private itemIds = new Set<string>();
@@ -80,7 +89,9 @@ export class RunReader {
       const item = itemIdFromKey(key, prefix);
       return item !== undefined && key === keyOf(item) && this.knownItem(item) ? item : undefined;
     };
+    // Every small record is bounded (record-bounds.ts): one oversized object is a problem line, not a stack overflow.
     const checkRun = <T extends { run?: unknown }>(key: string, record: T, item?: { field: unknown; id: string }): T => {
+      checkRecordBounds(key, record);
       if (record.run !== run) throw new CorruptObjectError(key, `names run ${JSON.stringify(record.run)}, not ${run}`);
       if (item && item.field !== item.id) throw new CorruptObjectError(key, `names item ${JSON.stringify(item.field)}, not ${item.id}`);
       return record;
@@ -207,6 +218,7 @@ export class RunReader {
 
   /** Node and observer records only: one listing each plus the records that changed (heartbeats). */
   async refreshNodes(): Promise<RunState> {
+    await this.checkManifestStillThere();
     await settleAll([this.nodes.sync(), this.observers.sync()]);
     return this.state();
   }
@@ -265,6 +277,7 @@ export class RunReader {
   private async doRefreshListings(): Promise<RunState> {
     try {
       if (!this.manifest) await this.readManifest();
+      else await this.checkManifestStillThere();
       // Results first: a lease whose item has a result need not be read.
       const first = await Promise.allSettled([
         this.results.sync(undefined, { read: false }), this.digests.sync(), this.conflicts.sync(), this.failures.sync(), this.nodes.sync(), this.observers.sync(),
@@ -288,6 +301,7 @@ export class RunReader {
       if (isNotModified(got)) return;
       this.storeClock ??= { storeDate: got.storeDate.getTime(), seenAt: this.options.clock.monotonic() };
       this.manifest = decodeManifest(key, got.body, this.options.run);
+      this.manifestEtag = got.etag;
       this.manifestProblem = undefined;
       // Read without a manifest, objects were neither checked against its items nor given verdicts: read them again.
       for (const prefix of this.prefixes()) prefix.reset();
@@ -298,6 +312,22 @@ export class RunReader {
       if (error instanceof NotFoundError) this.manifestProblem = NO_MANIFEST;
       else if (error instanceof CorruptObjectError) this.manifestProblem = error.message;
       else throw error;
+    }
+  }
+
+  /**
+   * Once read, a conditional GET (304, no body) before each later refresh:
+   * a store that lost its objects lists nothing, and without this check
+   * every entry would be dropped and the run shown all pending. Throws
+   * ManifestGoneError before any listing, so the last view stays.
+   */
+  private async checkManifestStillThere(): Promise<void> {
+    if (!this.manifest || !this.options.checkManifest) return;
+    try {
+      await this.options.store.get(this.keys.manifest, this.manifestEtag === undefined ? undefined : { ifNoneMatch: this.manifestEtag });
+    } catch (error) {
+      if (error instanceof NotFoundError) throw new ManifestGoneError(this.keys.manifest);
+      throw error;
     }
   }
 

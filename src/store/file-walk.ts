@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidKeyError } from './key-check.js';
 import { compareKeys } from './key-order.js';
@@ -14,6 +14,10 @@ export interface WalkedFile {
  * keys at or before `startAfter` (so paging through a large prefix stays
  * cheap). `reserved` names a top-level directory that never holds keys (the
  * backend's temp and lock files).
+ *
+ * Every entry that is not a directory is a key, a FIFO or a symbolic link
+ * as much as a file (the store lists those as foreign entries: file-foreign.ts);
+ * only real directories are descended, never a link to one (file-inside.ts).
  *
  * Order: sorting a directory's entries by "fragment" (a file's name, a
  * directory's name plus `/`) and descending in that order yields full keys
@@ -51,15 +55,8 @@ async function* walkDir(
   for (const entry of entries) {
     if (!entry.name.startsWith(namePrefix)) continue;
     if (dirKey === '' && entry.name === reserved) continue;
-    let isDir = entry.isDirectory();
-    let isFile = entry.isFile();
-    if (entry.isSymbolicLink()) {
-      const target = await stat(join(dirPath, entry.name)).catch(() => undefined);
-      isDir = target?.isDirectory() ?? false;
-      isFile = target?.isFile() ?? false;
-    }
-    if (isDir) fragments.push({ fragment: `${entry.name}/`, isDir });
-    else if (isFile) fragments.push({ fragment: entry.name, isDir });
+    const isDir = entry.isDirectory();
+    fragments.push({ fragment: isDir ? `${entry.name}/` : entry.name, isDir });
   }
   fragments.sort((a, b) => compareKeys(a.fragment, b.fragment));
   for (const { fragment, isDir } of fragments) {

@@ -1,15 +1,21 @@
 import { createHash } from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
-import { link, mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../time/clock.js';
 import { systemIds, type IdSource } from '../util/ids.js';
 import { contentEtag, EtagHasher, toBytes } from './content-etag.js';
-import { AlreadyExistsError, NotFoundError, NotSupportedError, PreconditionFailedError } from './errors.js';
+import { NotFoundError, PreconditionFailedError } from './errors.js';
+import { openRegular, type ForeignKind } from './file-entry.js';
+import { translate } from './file-errors.js';
 import { EtagCache } from './file-etags.js';
-import { acquireLock, processExists, type HeldLock } from './file-lock.js';
-import { walkFiles } from './file-walk.js';
+import { emptyBody, ForeignEntries, foreignEtag, stderrReporter, type ForeignReporter } from './file-foreign.js';
+import { RootContainment } from './file-inside.js';
+import { acquireLock, type HeldLock } from './file-lock.js';
+import { fsyncDir, linkNew, renameOver } from './file-place.js';
+import { sweepLockLeftovers, sweepTemps } from './file-sweep.js';
+import { walkFiles, type WalkedFile } from './file-walk.js';
 import { checkKey, InvalidKeyError } from './key-check.js';
 import type {
   GetOptions,
@@ -35,6 +41,8 @@ export interface FileStoreDeps {
   lockWaitMs?: number;
   /** Called while a key's lock is held, before the commit: lets crash tests kill a writer holding it. */
   onLockHeld?: (key: string) => Promise<void>;
+  /** Where foreign entries (a FIFO, a socket, a link at a key: file-foreign.ts) are reported; default one line on stderr. */
+  onForeign?: ForeignReporter;
 }
 
 /** Top-level directory of temp and lock files; never a key, never listed. */
@@ -56,7 +64,12 @@ export const RESERVED_DIR = '.replay-store';
  *   a temp file (swept by the next writer) and a lock that is stolen.
  * - ETag: sha256 of the content (32 hex digits), cached per file identity.
  * - A key and a key below it (`a` and `a/b`) cannot both exist here
- *   (NotSupported); the bucket layout never needs that.
+ *   (NotSupported); the bucket layout never needs that. An *empty*
+ *   directory where an object is written holds nothing and is removed.
+ * - Only regular files are objects. A FIFO, socket, device or symbolic
+ *   link at a key is a foreign entry: never opened for a blocking read,
+ *   read and listed as an empty (corrupt) object, reported once
+ *   (file-foreign.ts). Below the root no link is followed (file-inside.ts).
  * - Keys starting with `.replay-store/` are refused (reserved).
  */
 export class FileStore implements Store {
@@ -66,6 +79,8 @@ export class FileStore implements Store {
   private readonly lockDir: string;
   private readonly ids: IdSource;
   private readonly etags = new EtagCache();
+  private readonly foreign: ForeignEntries;
+  private readonly inside: RootContainment;
   private prepared: Promise<void> | undefined;
 
   constructor(rootDir: string, private readonly deps: FileStoreDeps) {
@@ -74,29 +89,43 @@ export class FileStore implements Store {
     this.tmpDir = join(this.root, RESERVED_DIR, 'tmp');
     this.lockDir = join(this.root, RESERVED_DIR, 'locks');
     this.ids = deps.ids ?? systemIds;
+    this.foreign = new ForeignEntries(deps.onForeign ?? stderrReporter);
+    this.inside = new RootContainment(this.root);
   }
 
   async get(key: string, options?: GetOptions): Promise<StoredObject | NotModified> {
     const path = this.pathOf(key);
     options?.signal?.throwIfAborted();
-    return this.withFile(key, path, async (handle) => {
-      const stats = await handle.stat({ bigint: true });
+    const object = await this.openObject(key, path);
+    if (object.kind === 'foreign') {
+      const etag = foreignEtag(object.stats);
+      if (options?.ifNoneMatch !== undefined && options.ifNoneMatch === etag) return { notModified: true as const, etag, storeDate: this.now() };
+      return { key, etag, size: 0, lastModified: mtimeOf(object.stats), body: new Uint8Array(0), storeDate: this.now() };
+    }
+    const { handle, stats } = object;
+    try {
       const body = await handle.readFile();
       const etag = contentEtag(body);
       this.etags.remember(path, stats, etag);
       if (options?.ifNoneMatch !== undefined && options.ifNoneMatch === etag) {
         return { notModified: true as const, etag, storeDate: this.now() };
       }
-      return { key, etag, size: body.length, lastModified: new Date(Number(stats.mtimeMs)), body, storeDate: this.now() };
-    });
+      return { key, etag, size: body.length, lastModified: mtimeOf(stats), body, storeDate: this.now() };
+    } finally {
+      await handle.close();
+    }
   }
 
   async getStream(key: string, options?: { signal?: AbortSignal }): Promise<StreamedObject> {
     const path = this.pathOf(key);
     options?.signal?.throwIfAborted();
-    const handle = await this.openExisting(key, path);
+    const object = await this.openObject(key, path);
+    if (object.kind === 'foreign') {
+      return { key, etag: foreignEtag(object.stats), size: 0, lastModified: mtimeOf(object.stats), body: emptyBody(), storeDate: this.now() };
+    }
+    const { handle, stats } = object;
     try {
-      const info = await this.infoOf(key, path, handle);
+      const info = await this.infoOf(key, path, handle, stats);
       // The stream reads the opened file: a concurrent replace cannot mix versions.
       const body = handle.createReadStream({ start: 0, autoClose: true, ...(options?.signal ? { signal: options.signal } : {}) });
       return { ...info, body, storeDate: this.now() };
@@ -108,7 +137,13 @@ export class FileStore implements Store {
 
   async head(key: string): Promise<ObjectInfo & ResponseInfo> {
     const path = this.pathOf(key);
-    return this.withFile(key, path, async (handle) => ({ ...(await this.infoOf(key, path, handle)), storeDate: this.now() }));
+    const object = await this.openObject(key, path);
+    if (object.kind === 'foreign') return { key, etag: foreignEtag(object.stats), size: 0, lastModified: mtimeOf(object.stats), storeDate: this.now() };
+    try {
+      return { ...(await this.infoOf(key, path, object.handle, object.stats)), storeDate: this.now() };
+    } finally {
+      await object.handle.close();
+    }
   }
 
   async put(key: string, body: Uint8Array | string, mode: PutMode): Promise<PutResult> {
@@ -139,7 +174,9 @@ export class FileStore implements Store {
     const path = this.pathOf(key);
     await this.withLock(key, async (lock) => {
       await lock.verify();
+      if (!(await this.inside.checkDirectoryOf(key))) return; // no directory, no object
       try {
+        // A foreign entry goes too: unlink removes a FIFO, a socket or a link itself, never a link's target.
         await unlink(path);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
@@ -155,16 +192,20 @@ export class FileStore implements Store {
   async list(options: ListOptions): Promise<ListPage> {
     const limit = Math.max(1, options.limit ?? 1000);
     const items: ObjectInfo[] = [];
+    await this.checkListed(options.prefix);
     for await (const file of walkFiles(this.root, options.prefix, options.startAfter, RESERVED_DIR)) {
       if (items.length === limit) return { items, nextStartAfter: items[items.length - 1]!.key };
-      const handle = await open(file.path, 'r').catch(() => undefined); // deleted since the walk read its directory
-      if (!handle) continue;
+      const opened = await openRegular(file.path);
+      if (opened.kind === 'foreign') {
+        // Listed as it reads (an empty object), so a listing and a get never disagree about what exists.
+        await this.reportListed(file, opened.what, opened.stats);
+        items.push({ key: file.key, etag: foreignEtag(opened.stats), size: 0, lastModified: mtimeOf(opened.stats) });
+      }
+      if (opened.kind !== 'open') continue; // deleted (or replaced by a directory) since the walk read its directory
       try {
-        items.push(await this.infoOf(file.key, file.path, handle));
-      } catch (error) {
-        if (!(error instanceof NotFoundError)) throw error; // replaced by a directory meanwhile
+        items.push(await this.infoOf(file.key, file.path, opened.handle, opened.stats));
       } finally {
-        await handle.close();
+        await opened.handle.close();
       }
     }
     return { items };
@@ -172,22 +213,65 @@ export class FileStore implements Store {
 
   async close(): Promise<void> {}
 
+  /**
+   * The regular file at the key, open; or a foreign entry there (reported);
+   * NotFound for nothing, or a directory (a prefix, never an object).
+   */
+  private async openObject(key: string, path: string) {
+    let opened;
+    try {
+      opened = await openRegular(path);
+    } catch (error) {
+      throw translate(key, error);
+    }
+    if (opened.kind === 'open') {
+      try {
+        await this.inside.checkOpened(key, opened.handle);
+      } catch (error) {
+        await opened.handle.close();
+        throw error;
+      }
+      return opened;
+    }
+    if (opened.kind !== 'foreign') throw new NotFoundError(key);
+    await this.inside.checkDirectoryOf(key);
+    this.foreign.found(key, path, opened.what, opened.stats);
+    return opened;
+  }
+
+  /** A listing starts in a real directory (no link on its way); below it the walk follows none. */
+  private async checkListed(prefix: string): Promise<void> {
+    const dirKey = prefix.slice(0, prefix.lastIndexOf('/') + 1).replace(/\/$/, '');
+    // A malformed prefix is walkFiles' to refuse (InvalidKey) or to find empty.
+    if (dirKey.split('/').some((s) => s === '.' || s === '..' || (s === '' && dirKey !== ''))) return;
+    await this.inside.checkDirectory(prefix, dirKey || '.');
+  }
+
+  /** A foreign entry met in a listing, reported once; a link to a directory also says that nothing under it is listed. */
+  private async reportListed(file: WalkedFile, what: ForeignKind, stats: BigIntStats): Promise<void> {
+    const target = what === 'symbolic link' ? await stat(file.path).catch(() => undefined) : undefined;
+    if (target?.isDirectory()) this.foreign.linkedDirectory(file.key, file.path);
+    else this.foreign.found(file.key, file.path, what, stats);
+  }
+
   /** Takes the fsynced temp file to the key according to `mode`; removes it in every case. */
   private async commit(key: string, path: string, tmp: TempFile, mode: PutMode): Promise<PutResult> {
     try {
-      if (mode.kind !== 'update') await this.ensureParent(key, path);
+      if (mode.kind !== 'update') {
+        await this.inside.checkDirectoryOf(key); // before mkdir, which would follow a link
+        await this.ensureParent(key, path);
+      }
       if (mode.kind === 'create') {
-        await linkNew(key, tmp.path, path);
+        await linkNew(this.foreign, key, tmp.path, path);
       } else {
         await this.withLock(key, async (lock) => {
+          // A matching ETag was read through an opened file that was checked to be inside the root.
           if (mode.kind === 'update') {
             const current = await this.currentEtag(key, path);
             if (current !== mode.etag) throw new PreconditionFailedError(key);
           }
           await lock.verify();
-          await rename(tmp.path, path).catch((error: unknown) => {
-            throw translate(key, error);
-          });
+          await renameOver(this.foreign, key, tmp.path, path);
         });
       }
       await fsyncDir(dirname(path));
@@ -199,13 +283,20 @@ export class FileStore implements Store {
     }
   }
 
+  /** The key's ETag now: a file's content hash, a foreign entry's identity hash, or undefined. */
   private async currentEtag(key: string, path: string): Promise<string | undefined> {
-    const handle = await open(path, 'r').catch(() => undefined);
-    if (!handle) return undefined;
+    let object;
     try {
-      return (await this.infoOf(key, path, handle)).etag;
+      object = await this.openObject(key, path);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+    if (object.kind === 'foreign') return foreignEtag(object.stats);
+    try {
+      return (await this.infoOf(key, path, object.handle, object.stats)).etag;
     } finally {
-      await handle.close();
+      await object.handle.close();
     }
   }
 
@@ -267,33 +358,9 @@ export class FileStore implements Store {
     }
   }
 
-  private async infoOf(key: string, path: string, handle: FileHandle): Promise<ObjectInfo> {
-    const stats = await handle.stat({ bigint: true });
-    if (!stats.isFile()) throw new NotFoundError(key);
+  private async infoOf(key: string, path: string, handle: FileHandle, stats: BigIntStats): Promise<ObjectInfo> {
     const etag = await this.etags.etagOf(path, handle, stats);
-    return { key, etag, size: Number(stats.size), lastModified: new Date(Number(stats.mtimeMs)) };
-  }
-
-  private async withFile<T>(key: string, path: string, fn: (handle: FileHandle) => Promise<T>): Promise<T> {
-    const handle = await this.openExisting(key, path);
-    try {
-      return await fn(handle);
-    } finally {
-      await handle.close();
-    }
-  }
-
-  private async openExisting(key: string, path: string): Promise<FileHandle> {
-    try {
-      const handle = await open(path, 'r');
-      const stats = await handle.stat();
-      if (stats.isFile()) return handle;
-      await handle.close();
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EISDIR') throw translate(key, error);
-    }
-    throw new NotFoundError(key);
+    return { key, etag, size: Number(stats.size), lastModified: mtimeOf(stats) };
   }
 
   private pathOf(key: string): string {
@@ -305,6 +372,10 @@ export class FileStore implements Store {
   private now(): Date {
     return new Date(this.deps.clock.now());
   }
+}
+
+function mtimeOf(stats: BigIntStats): Date {
+  return new Date(Number(stats.mtimeMs));
 }
 
 /** The key's lock file under `<root>/.replay-store/locks/` (a hash: keys may be long and nested). */
@@ -322,41 +393,6 @@ export function createFileStore(rootDir: string, deps: FileStoreDeps): FileStore
   return new FileStore(rootDir, deps);
 }
 
-/** Create-if-absent in one system call: link() fails if anything already has the name. */
-async function linkNew(key: string, tmpPath: string, path: string): Promise<void> {
-  try {
-    await link(tmpPath, path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      const existing = await open(path, 'r').then(async (h) => {
-        const s = await h.stat();
-        await h.close();
-        return s;
-      }, () => undefined);
-      if (existing?.isDirectory()) throw conflictWithDirectory(key);
-      throw new AlreadyExistsError(key);
-    }
-    throw translate(key, error);
-  }
-}
-
-function translate(key: string, error: unknown): unknown {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EISDIR') return conflictWithDirectory(key, error);
-  if (code === 'ENAMETOOLONG') return new InvalidKeyError(key, 'a path segment is too long for this file system');
-  if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'EXDEV') {
-    return new NotSupportedError(`file store: ${code} writing ${key}; the directory must be on a local file system with hard links (ext4, xfs, btrfs, apfs)`, { cause: error });
-  }
-  return error;
-}
-
-function conflictWithDirectory(key: string, cause?: unknown): NotSupportedError {
-  return new NotSupportedError(
-    `file store cannot hold both "${key}" and keys below it, or a key below an existing object (a path is either a file or a directory)`,
-    { cause },
-  );
-}
-
 /** A write(2) may take fewer bytes than offered; loop until all are in. */
 async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
   for (let offset = 0; offset < bytes.length; ) {
@@ -364,34 +400,3 @@ async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
     offset += bytesWritten;
   }
 }
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/**
- * Lock side files (`<lock>.<token>.new`, `<lock>.stale-<id>`) exist for
- * microseconds; one older than the stale-lock age was left by a crash.
- */
-async function sweepLockLeftovers(lockDir: string, olderThanMs: number): Promise<void> {
-  for (const name of await readdir(lockDir)) {
-    if (!name.includes('.')) continue; // a lock itself: judged by its waiters, not here
-    const info = await stat(join(lockDir, name)).catch(() => undefined);
-    if (info && info.mtimeMs < olderThanMs) await unlink(join(lockDir, name)).catch(() => {});
-  }
-}
-
-/** Temp files are named `<pid>.<ulid>.tmp`; those of processes no longer alive are garbage. */
-async function sweepTemps(tmpDir: string): Promise<void> {
-  for (const name of await readdir(tmpDir)) {
-    const pid = Number(name.split('.')[0]);
-    if (!Number.isInteger(pid) || pid === process.pid || processExists(pid)) continue;
-    await unlink(join(tmpDir, name)).catch(() => {});
-  }
-}
-

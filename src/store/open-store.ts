@@ -4,9 +4,11 @@ import type { Clock } from '../time/clock.js';
 import type { IdSource } from '../util/ids.js';
 import { StoreConfigError } from './errors.js';
 import { createFileStore } from './file.js';
+import type { ForeignReporter } from './file-foreign.js';
 import { MemoryStore } from './memory.js';
 import { createS3Store, type S3StoreDeps } from './s3.js';
-import { parseS3Url, redactUrl } from './s3-url.js';
+import { redactUrl } from '../util/redact.js';
+import { parseS3Url } from './s3-url.js';
 import type { Store } from './store.js';
 
 export interface OpenStoreDeps {
@@ -15,6 +17,8 @@ export interface OpenStoreDeps {
   /** For s3: override the credential chain (tests); default the standard AWS chain. */
   s3?: Pick<S3StoreDeps, 'credentials' | 'maxAttempts'>;
   env?: NodeJS.ProcessEnv;
+  /** For file: where foreign entries at keys (a FIFO, a link) are reported; default one line on stderr. */
+  onForeign?: ForeignReporter;
 }
 
 /**
@@ -25,7 +29,8 @@ export interface OpenStoreDeps {
  *   memory:                                       in this process only (tests, demos)
  *
  * Opening does no I/O: a wrong bucket or credentials show on the first
- * request, as a one-line StoreConfigError.
+ * request, as a one-line StoreConfigError. Every message quotes the URL
+ * redacted (redactUrl): it is what a user typed, secrets and all.
  */
 export function openStore(url: string, deps: OpenStoreDeps): Store {
   const trimmed = url.trim();
@@ -35,7 +40,7 @@ export function openStore(url: string, deps: OpenStoreDeps): Store {
   }
   if (trimmed === 'memory:' || trimmed === 'memory://') return new MemoryStore({ clock: deps.clock });
   const dir = directoryOf(trimmed);
-  return createFileStore(dir, { clock: deps.clock, ...(deps.ids ? { ids: deps.ids } : {}) });
+  return createFileStore(dir, { clock: deps.clock, ...(deps.ids ? { ids: deps.ids } : {}), ...(deps.onForeign ? { onForeign: deps.onForeign } : {}) });
 }
 
 function directoryOf(url: string): string {

@@ -51,7 +51,11 @@ describeS3('nodeos runner in a cluster on RGW', () => {
     expect(manifest.intervals[3]!.snapshot?.key).toBe('snapshots/snapshot-0000000300.bin.zst');
 
     // The fake crashes once in the whole cluster at block 250 (the first process to create the once-file).
-    const env = { FAKE_NODEOS_BPS: '2000', FAKE_NODEOS_CRASH_AT: '250', FAKE_NODEOS_FAULT_ONCE_FILE: join(scratch, 'crash-once') };
+    // nodeos gets a minimal environment; REPLAY_NODEOS_ENV_<NAME> is how an operator (here: the test) passes it more.
+    const env = {
+      REPLAY_NODEOS_ENV_FAKE_NODEOS_BPS: '2000', REPLAY_NODEOS_ENV_FAKE_NODEOS_CRASH_AT: '250',
+      REPLAY_NODEOS_ENV_FAKE_NODEOS_FAULT_ONCE_FILE: join(scratch, 'crash-once'),
+    };
     const nodes = ['x1', 'x2', 'x3'].map((node) => fx.cluster.join(node, [
       '--runner', 'nodeos', '--nodeos-bin', FAKE_NODEOS, '--data-dir', join(scratch, node), '--no-gossip', '--exit-when-done',
     ], env));

@@ -56,7 +56,7 @@ describe('data directory lock', () => {
     const refusal = await second.prepare().then(() => undefined, (error: unknown) => error);
     expect(refusal).toBeInstanceOf(RunnerConfigError);
     expect((refusal as Error).message).toBe(
-      `the data directory ${world.dataDir} is in use by replay-node pid ${process.pid} (since ${lock.startedAt}); stop it or give this node another --data-dir`,
+      `the data directory ${world.dataDir} is in use by replay-node pid ${process.pid} on host ${hostname()} (since ${lock.startedAt}); stop it or give this node another --data-dir`,
     );
 
     await first.close();
@@ -75,7 +75,7 @@ describe('data directory lock', () => {
     children.push(holder);
     const startTime = await processStartTime(holder.pid!);
     await writeLock(world, { pid: holder.pid!, startTime });
-    await expect(world.runner().prepare()).rejects.toThrow(`is in use by replay-node pid ${holder.pid} (since 2026-01-01T00:00:00.000Z)`);
+    await expect(world.runner().prepare()).rejects.toThrow(`is in use by replay-node pid ${holder.pid} on host ${hostname()} (since 2026-01-01T00:00:00.000Z)`);
     expect((await readLock(world)).token).toBe('earlier');
   });
 

@@ -8,6 +8,7 @@ import { NotFoundError } from '../../store/errors.js';
 import type { Store } from '../../store/store.js';
 import { UserError } from '../describe-error.js';
 import { integerOption, readInputFile } from './cli-support.js';
+import { durationOption } from '../option-rules.js';
 
 /** Options that define a run, shared by publish, import-enf and rerun. */
 export interface RunOptionValues {
@@ -34,7 +35,7 @@ export function addRunOptions(command: Command, inherited = false): Command {
     .option('--nodeos-version <version>', 'nodeos version the nodes must run (e.g. v5.0.2)')
     .option('--artifact <key>', `nodeos package in the store (${ARTIFACTS_PREFIX}....deb or .tar.gz); its sha256 is computed unless given`)
     .option('--artifact-sha256 <hex>', 'sha256 of --artifact, to skip reading it')
-    .option('--lease-ttl-ms <ms>', `lease time-to-live (${d(String(defaultRunDefaults.leaseTtlMs))})`, integerOption(1))
+    .option('--lease-ttl-ms <ms>', `lease time-to-live (${d(String(defaultRunDefaults.leaseTtlMs))})`, durationOption(1))
     .option('--max-attempts <n>', `attempts per item before it is marked failed (${d(String(defaultRunDefaults.maxAttempts))})`, integerOption(1))
     .option('--min-free-disk-gib <gib>', `free disk a node needs on its data directory (${d(String(defaultRunDefaults.minFreeDiskBytes / 1024 ** 3))})`, integerOption(0))
     .option(

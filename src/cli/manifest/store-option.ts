@@ -1,4 +1,5 @@
-import { openStore } from '../../store/open-store.js';
+import type { ForeignReporter } from '../../store/file-foreign.js';
+import { openStoreFlag } from '../store-flag.js';
 import { assertStoreSafe } from '../../store/probe.js';
 import type { Store } from '../../store/store.js';
 import { systemClock } from '../../time/system-clock.js';
@@ -12,9 +13,10 @@ import { systemIds } from '../../util/ids.js';
  * answers only transient errors, even after the probe's retries, fails with
  * ProbeUnavailableError instead (name "Unavailable", retryable): one line
  * saying the store is unavailable and to retry, never an "unsafe" verdict.
+ * `onForeign`: a command with a log routes the file store's reports there.
  */
-export async function withStore<T>(url: string, options: { probe: boolean }, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = openStore(url, { clock: systemClock, ids: systemIds });
+export async function withStore<T>(url: string, options: { probe: boolean; onForeign?: ForeignReporter }, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = openStoreFlag(url, { clock: systemClock, ids: systemIds, ...(options.onForeign ? { onForeign: options.onForeign } : {}) });
   try {
     if (options.probe) await assertStoreSafe(store, { clock: systemClock, ids: systemIds });
     return await fn(store);

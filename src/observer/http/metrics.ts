@@ -11,6 +11,9 @@ import type { RequestCounts } from '../../store/counting-store.js';
 export interface MetricsInput {
   runs: Array<{ run: string; status: RunStatus | undefined; failureRecords: number; gossip?: GossipCounters }>;
   storeRequests?: RequestCounts;
+  /** False while the store does not answer the observer (run listing or any run's reads). */
+  storeUp?: boolean;
+  http?: { connections: number; rejectedConnections: number; streams: number; bufferedBytes: number; dropped: number };
 }
 
 type Labels = Record<string, string>;
@@ -65,6 +68,15 @@ export function renderMetrics(input: MetricsInput): string {
     if (!gossip) continue;
     out.metric('replay_observer_gossip_accepted_total', 'counter', 'Gossip messages accepted.', { run }, gossip.accepted);
     out.metric('replay_observer_gossip_connections', 'gauge', 'Open gossip connections.', { run }, gossip.connections);
+  }
+  if (input.storeUp !== undefined) out.metric('replay_observer_store_up', 'gauge', '1 while the store answers this observer, 0 while it does not (the pages say why).', {}, input.storeUp ? 1 : 0);
+  const h = input.http;
+  if (h) {
+    out.metric('replay_observer_http_connections', 'gauge', 'Open HTTP connections.', {}, h.connections);
+    out.metric('replay_observer_http_rejected_total', 'counter', 'Connections refused by --max-connections or --max-connections-per-address.', {}, h.rejectedConnections);
+    out.metric('replay_observer_event_streams', 'gauge', 'Open event streams.', {}, h.streams);
+    out.metric('replay_observer_event_stream_buffered_bytes', 'gauge', 'Unsent bytes over all event streams.', {}, h.bufferedBytes);
+    out.metric('replay_observer_event_streams_dropped_total', 'counter', 'Event-stream clients dropped for not reading (--max-buffered-bytes).', {}, h.dropped);
   }
   const r = input.storeRequests;
   if (r) {

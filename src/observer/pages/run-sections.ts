@@ -4,12 +4,20 @@
  * browser never builds HTML from raw values (everything is escaped here).
  */
 import { formatDuration, ITEM_STATES, type NodeStatus, type RunStatus } from '../../status/index.js';
+import type { StoreErrorInfo } from '../store-trouble.js';
 import { html, seg, type SafeHtml } from './html.js';
 
 export type SectionName = 'summary' | 'trouble' | 'nodes';
 
-export function renderSections(status: RunStatus): Record<SectionName, SafeHtml> {
-  return { summary: summary(status), trouble: trouble(status), nodes: nodeTable(status) };
+/** `storeError`: the store does not answer; the summary says so above the (last read) numbers. */
+export function renderSections(status: RunStatus, storeError: StoreErrorInfo | null = null): Record<SectionName, SafeHtml> {
+  return { summary: html`${storeErrorBanner(storeError)}${summary(status)}`, trouble: trouble(status), nodes: nodeTable(status) };
+}
+
+/** The one-line store error and since when, or nothing. Also used by the run list. */
+export function storeErrorBanner(e: StoreErrorInfo | null): SafeHtml {
+  if (!e) return html``;
+  return html`<p class="bad store-error" id="store-error">The store does not answer (since ${e.since}, ${e.failures} failed ${e.failures === 1 ? 'try' : 'tries'}; retrying): <code>${e.message}</code>. What is shown is what was last read.</p>`;
 }
 
 export function section(name: SectionName, inner: SafeHtml): SafeHtml {

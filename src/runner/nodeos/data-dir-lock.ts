@@ -10,8 +10,10 @@ import { isRunning, parseProcessRecord, processStartTime } from './process-ident
 /**
  * One replay-node per data directory (issue 13): a second one on the same
  * `--data-dir` would wipe the item directories under a running nodeos and
- * start another beside it. The nodeos runner takes `<dataDir>/replay-node.lock`
- * in prepare, before it touches anything there, and releases it on close.
+ * start another beside it. `replay-node join` takes `<dataDir>/replay-node.lock`
+ * at its start, before anything there (the gossip key, items) or in the store
+ * is touched, and hands it to the nodeos runner (src/cli/data-dir.ts); a
+ * runner used without join takes it in prepare and releases it on close.
  *
  * The lock names its owner by pid and /proc start time, so a lock left by a
  * replay-node that died (SIGKILL, power loss) is recognised as stale even
@@ -55,7 +57,7 @@ export class DataDirLock {
     }
     const pid = deps.pid ?? process.pid;
     const startTime = await processStartTime(pid);
-    if (startTime === undefined) throw new RunnerConfigError(`cannot read /proc/${pid}/stat; the nodeos runner needs Linux /proc`);
+    if (startTime === undefined) throw new RunnerConfigError(`cannot read /proc/${pid}/stat; the data directory lock needs Linux /proc`);
     const owner: LockOwner = {
       pid, hostname: deps.hostname ?? hostname(), startedAt: new Date(deps.clock.now()).toISOString(), startTime, token: randomUUID(),
     };
@@ -67,7 +69,7 @@ export class DataDirLock {
       if (!seen) continue; // released meanwhile: try creating it again
       const holder = seen.owner;
       if (holder && holder.hostname === owner.hostname && (await isRunning(holder))) {
-        throw new RunnerConfigError(`the data directory ${dataDir} is in use by replay-node pid ${holder.pid} (since ${holder.startedAt}); stop it or give this node another --data-dir`);
+        throw new RunnerConfigError(`the data directory ${dataDir} is in use by replay-node pid ${holder.pid} on host ${holder.hostname} (since ${holder.startedAt}); stop it or give this node another --data-dir`);
       }
       if (await takeOver(path, text, seen.raw, owner.token)) {
         deps.logger.warn({ dataDir, previous: holder ?? null }, `took over the lock of the data directory ${dataDir}: ${staleBecause(holder, owner.hostname)}`);

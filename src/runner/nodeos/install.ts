@@ -1,6 +1,7 @@
 import { access, constants, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
 import { execa } from 'execa';
+import { nodeosEnvironment } from './nodeos-env.js';
 import type { Store } from '../../store/store.js';
 import { RunnerConfigError } from '../runner-config-error.js';
 import { downloadObject } from './download.js';
@@ -52,7 +53,8 @@ export async function installNodeos(request: InstallRequest): Promise<InstalledN
 }
 
 export async function nodeosVersion(bin: string): Promise<string> {
-  const result = await execa(bin, ['--version'], { reject: false, timeout: 60_000 });
+  // The artifact's binary runs here first: with nodeos's minimal environment, never the store's credentials.
+  const result = await execa(bin, ['--version'], { reject: false, timeout: 60_000, extendEnv: false, env: nodeosEnvironment({}) });
   const version = String(result.stdout ?? '').trim().split('\n')[0] ?? '';
   if (result.failed || !version) {
     throw new RunnerConfigError(`${bin} --version failed (${result.shortMessage ?? 'no output'}); is it a nodeos binary for this machine?`);

@@ -60,7 +60,7 @@ export class NodeosRunner implements Runner {
     this.preparing ??= this.prepareOnce().catch(async (error: unknown) => {
       this.preparing = undefined;
       // A runner that could not prepare holds no data directory; a retry (store outage) takes the lock again.
-      await this.lock?.release();
+      if (this.lock !== this.options.dataDirLock) await this.lock?.release();
       this.lock = undefined;
       throw error;
     });
@@ -71,7 +71,8 @@ export class NodeosRunner implements Runner {
     const { options, deps } = this;
     await checkSetpriv();
     // Before anything in the data directory is touched (docs/runners.md, "One nodeos per data directory").
-    this.lock ??= await DataDirLock.acquire(options.dataDir, deps);
+    // replay-node join holds it already (src/cli/data-dir.ts): one lock per process.
+    this.lock ??= options.dataDirLock ?? (await DataDirLock.acquire(options.dataDir, deps));
     await stopLeftoverNodeos(options.dataDir, { ...deps, killGraceMs: options.killGraceMs });
     this.pidFiles ??= new NodeosPidFiles(options.dataDir, deps.logger);
     await checkDataDir(options.dataDir, this.minFreeDisk);
@@ -164,7 +165,7 @@ export class NodeosRunner implements Runner {
     const running: NodeosProcess[] = [...this.sessions].flatMap((s) => [...s.processes]);
     await Promise.all(running.map((p) => p.stop(this.options.killGraceMs, 'runner closing')));
     await this.pidFiles?.settled();
-    await this.lock?.release();
+    if (this.lock !== this.options.dataDirLock) await this.lock?.release(); // the caller's lock is the caller's to release
   }
 
   /** A fresh item directory: the state directory is emptied between items. */

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type { DataDirLock } from './data-dir-lock.js';
 
 /**
  * Settings of the nodeos runner: one defaults object, resolved once
@@ -54,10 +55,15 @@ export interface NodeosRunnerOptions {
   extraArgs?: string[];
   /** Extra environment for nodeos (tests use it to steer the fake). */
   env?: Record<string, string>;
+  /**
+   * The data directory's lock, already held by the caller (replay-node join
+   * takes it first thing): the runner then neither takes nor releases it.
+   */
+  dataDirLock?: DataDirLock;
 }
 
-export type ResolvedNodeosOptions = Required<Omit<NodeosRunnerOptions, 'nodeosBin' | 'configFile' | 'genesisJson' | 'minFreeDiskBytes'>> &
-  Pick<NodeosRunnerOptions, 'nodeosBin' | 'configFile' | 'genesisJson' | 'minFreeDiskBytes'>;
+export type ResolvedNodeosOptions = Required<Omit<NodeosRunnerOptions, 'nodeosBin' | 'configFile' | 'genesisJson' | 'minFreeDiskBytes' | 'dataDirLock'>> &
+  Pick<NodeosRunnerOptions, 'nodeosBin' | 'configFile' | 'genesisJson' | 'minFreeDiskBytes' | 'dataDirLock'>;
 
 export const DEFAULT_MIN_FREE_DISK = 40 * 1024 ** 3;
 

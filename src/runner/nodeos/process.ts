@@ -1,6 +1,7 @@
 import { execa, type ResultPromise } from 'execa';
 import type { Clock } from '../../time/clock.js';
 import type { NodeosLog } from './log-file.js';
+import { nodeosEnvironment } from './nodeos-env.js';
 
 /**
  * One nodeos process, driven with execa. Stopping is SIGINT (nodeos shuts
@@ -21,6 +22,7 @@ export interface NodeosExit {
 export interface StartNodeos {
   bin: string;
   args: string[];
+  /** Added to nodeos's minimal environment (nodeos-env.ts); replay-node's own is never passed on. */
   env: Record<string, string>;
   log: NodeosLog;
   clock: Clock;
@@ -59,7 +61,9 @@ export class NodeosProcess {
       reject: false,
       cleanup: true,
       forceKillAfterDelay: false,
-      env: request.env,
+      // Not replay-node's environment: it holds the store's credentials (nodeos-env.ts).
+      extendEnv: false,
+      env: nodeosEnvironment(request.env),
     });
     this.child.stdout?.on('data', (chunk: Buffer) => request.log.write(chunk));
     this.child.stderr?.on('data', (chunk: Buffer) => request.log.write(chunk));

@@ -2,6 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock } from '../../time/clock.js';
 import type { Logger } from '../../util/logger.js';
+import { redactSecrets } from '../../util/redact.js';
 import { RunnerFailure } from '../runner.js';
 import { freePort, renderConfig, type IniEntry } from './config.js';
 import type { NodeosLog } from './log-file.js';
@@ -61,10 +62,17 @@ export async function startNodeos(session: NodeosSession, args: string[], readOn
   return { process, baseUrl: `http://127.0.0.1:${httpPort}` };
 }
 
-/** A failed attempt with the exit status and the last log lines, as failure records want them. */
+/**
+ * A failed attempt with the exit status and the last log lines, as failure
+ * records want them. Redacted here, where they leave the runner: the message
+ * often quotes a nodeos line, and the tail is nodeos's output, which may
+ * hold an environment dump (the log's lines are redacted already; the
+ * message is not a log line).
+ */
 export function failure(session: NodeosSession, reason: string, message: string, exit?: NodeosExit): RunnerFailure {
-  session.log.note(`attempt failed (${reason}): ${message}`);
-  return new RunnerFailure(reason, exit ? `${message} (nodeos ${describeExit(exit)})` : message, {
+  const said = redactSecrets(message);
+  session.log.note(`attempt failed (${reason}): ${said}`);
+  return new RunnerFailure(reason, exit ? `${said} (nodeos ${describeExit(exit)})` : said, {
     exitCode: exit?.exitCode ?? null,
     signal: exit?.signal ?? null,
     logTail: session.log.lastLines(),

@@ -1,9 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 /** The real CLI, as users run it (built by `npm run build`, which `npm test` runs first). */
 export const nodeCli = fileURLToPath(new URL('../../../bin/replay-node.js', import.meta.url));
+
+/**
+ * Data directories of this test file's nodes (`<dir>/<node>`): a node keeps
+ * its gossip key across restarts, and two files that both run a node `n1`
+ * do not share one directory, which its lock would refuse (issue 19).
+ */
+const dataDirs = mkdtempSync(join(tmpdir(), 'replay-test-nodes-'));
+process.once('exit', () => rmSync(dataDirs, { recursive: true, force: true }));
 
 export interface LogLine {
   level: number;
@@ -37,7 +48,8 @@ export class NodeProcess {
   private readonly lineListeners = new Set<(line: LogLine, at: number) => void>();
 
   constructor(readonly node: string, args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [nodeCli, 'join', '--node', node, ...args], {
+    const dataDir = args.includes('--data-dir') ? [] : ['--data-dir', join(dataDirs, node)];
+    this.child = spawn(process.execPath, [nodeCli, 'join', '--node', node, ...dataDir, ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: {
         ...process.env,
