@@ -120,7 +120,8 @@ export class Scheduler {
 
   /** Items to look at first (gossip `released`, or a peer that stopped gracefully). */
   hintReleased(items: Iterable<string>): void {
-    this.released.push(...items);
+    // A loop, not push(...items): a gossip-sized list must never become call arguments (docs/bad-inputs.md).
+    for (const item of items) this.released.push(item);
   }
 
   /** The earliest monotonic time a held lease we know of could be judged expired (for the node's sleep). */
