@@ -5,6 +5,7 @@ import { finishLease } from '../lease/finish.js';
 import type { AcquiredHow, HeldLease, LeaseSnapshot } from '../lease/lease.js';
 import { readLease } from '../lease/read-lease.js';
 import type { ManifestItem } from '../manifest/items.js';
+import { NotSupportedError } from '../store/errors.js';
 import type { NodeContext } from './node-context.js';
 import type { PeerWatch } from './peer-watch.js';
 import type { WorkView } from './work-view.js';
@@ -85,6 +86,8 @@ export class Scheduler {
   private completions = 0;
   /** `key etag` of done leases without a result already reported. */
   private readonly reportedDone = new Set<string>();
+  /** Items whose lease key the store cannot hold an object at (reported once each). */
+  private readonly unwritable = new Set<string>();
   /** Items with a result whose lease this node has seen final (done/failed) or made so. */
   private readonly leaseFinal = new Set<string>();
   /** Items this node wrote the result of but could not mark done (the store went away): the epoch it held. */
@@ -198,6 +201,7 @@ export class Scheduler {
     this.cursor ??= Math.floor(this.deps.ctx.ids.random() * view.order.length);
     for (const [index, item] of view.freeFrom(this.cursor)) {
       if (hints?.heldElsewhere(item.id) !== undefined || hints?.finishedHash(item.id) !== undefined) continue;
+      if (!this.due(item.id)) continue; // left for now (an unwritable lease key, an item left to others)
       const c = offer(item, { read: this.failedLocally.has(item.id), index });
       if (c) yield c;
     }
@@ -321,7 +325,15 @@ export class Scheduler {
       return undefined;
     }
     const reopenDone = candidate.reopen === true && known?.etag === candidate.known?.etag;
-    const result = await claimLease(ctx.lease, id, { ...(known ? { known } : {}), ...(signal ? { signal } : {}), ...(reopenDone ? { reopenDone } : {}) });
+    let result: Awaited<ReturnType<typeof claimLease>>;
+    try {
+      result = await claimLease(ctx.lease, id, { ...(known ? { known } : {}), ...(signal ? { signal } : {}), ...(reopenDone ? { reopenDone } : {}) });
+    } catch (error) {
+      if (!(error instanceof NotSupportedError)) throw error;
+      this.skipUnwritable(id, error);
+      return undefined;
+    }
+    this.unwritable.delete(id);
     this.stats.failedWrites += result.failedWrites;
     switch (result.kind) {
       case 'won':
@@ -382,6 +394,22 @@ export class Scheduler {
       { key: snapshot.key, item: snapshot.item, holder: snapshot.record?.holder, epoch: snapshot.record?.epoch },
       `lease ${snapshot.key} says done but ${resultKey} does not exist: item ${snapshot.item} is not complete; claiming it again`,
     );
+  }
+
+  /**
+   * The store refuses any object at this item's lease key (a file store with a
+   * directory of entries there, put by hand): one item's problem, not the
+   * node's. Reported once, left for the operator; looked at again after a
+   * TTL, so the item goes on once the key is fixed. The run cannot complete
+   * meanwhile, which is right: the item is not done.
+   */
+  private skipUnwritable(id: string, error: NotSupportedError): void {
+    const { ctx } = this.deps;
+    if (!this.unwritable.has(id)) {
+      this.unwritable.add(id);
+      ctx.logger.error({ item: id, key: this.leaseKey(id) }, `cannot claim item ${id}: ${error.message}; the item waits until that is fixed`);
+    }
+    this.notBefore.set(id, { at: ctx.clock.monotonic() + ctx.manifest.defaults.leaseTtlMs, etag: undefined });
   }
 
   /** A create found the item already taken: another node works from here on; move away after a rescan. */

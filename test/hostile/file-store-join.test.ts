@@ -1,4 +1,4 @@
-import { lstat, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,34 @@ describe('replay-node join on a file store with foreign entries at lease and res
     }
     // The links went; what they pointed to was never read or written.
     expect(await readFile(outside, 'utf8')).toBe('outside the store\noutside the store\n');
+  });
+
+  it('a directory with entries at a lease key: that item is reported once and waits, the rest finish; once the operator moves it, the run completes', async () => {
+    const run = 'foreign-dir';
+    await publish(run, 3_000);
+    const keys = runKeys(run);
+    const blocked = id(3);
+    const path = join(root, keys.lease(blocked));
+    await mkdir(path, { recursive: true });
+    await writeFile(join(path, 'stray.json'), '{"stray":true}\n');
+
+    const node = track(new NodeProcess('n2', ['--store', `file://${root}`, '--run', run, '--runner', 'sim', '--sim-speed', '0', '--no-gossip', '--exit-when-done']));
+    const report = await node.waitForLog((l) => l.item === blocked && l.msg.startsWith(`cannot claim item ${blocked}`), 'the report of the blocked item', 60_000);
+    expect(report.msg).toContain(`${path} is a directory with entries`);
+    const store = createFileStore(root, { clock: systemClock, onForeign: () => {} });
+    for (let i = 0; i < ITEMS; i++) {
+      if (id(i) === blocked) continue;
+      await expect.poll(async () => (await getIfExists(store, keys.result(id(i)))) !== undefined, { timeout: 60_000, interval: 200 }).toBe(true);
+    }
+    expect(await getIfExists(store, keys.result(blocked))).toBeUndefined();
+    await rename(path, `${path}.moved`); // what the line says to do
+
+    const exit = await node.exited;
+    expect(exit, node.tail()).toEqual({ code: 0, signal: null });
+    expect(node.logs.filter((l) => l.msg.startsWith(`cannot claim item ${blocked}`))).toHaveLength(1);
+    const result = await getIfExists(store, keys.result(blocked));
+    expect(decodeResult(keys.result(blocked), result!.body).item).toBe(blocked);
+    expect(await readFile(join(`${path}.moved`, 'stray.json'), 'utf8')).toBe('{"stray":true}\n');
   });
 
   it('a FIFO at a lease key and at a result key: no hang, SIGTERM is honoured at once', async () => {
