@@ -1,6 +1,6 @@
 import { runKeys } from '../layout/keys.js';
 import { CorruptObjectError } from '../layout/schema.js';
-import { AlreadyExistsError, StoreError, UnavailableError } from '../store/errors.js';
+import { AlreadyExistsError, NotSupportedError, StoreError, UnavailableError } from '../store/errors.js';
 import { putNew } from '../store/put-new.js';
 import { getIfExists } from '../store/get-if-exists.js';
 import { create, type Store } from '../store/store.js';
@@ -52,6 +52,7 @@ export async function publishResult(ctx: PublishContext, result: ResultRecord, o
   const body = encodeResult(result);
   const policy = { attempts: options.attempts ?? Infinity, baseDelayMs: 200, maxDelayMs: MAX_DELAY_MS };
   let lastError: unknown;
+  let saidUnwritable = false;
   for (let attempt = 1; attempt <= policy.attempts; attempt++) {
     if (attempt > 1) {
       if (options.signal?.aborted) break;
@@ -63,6 +64,13 @@ export async function publishResult(ctx: PublishContext, result: ResultRecord, o
     } catch (error) {
       if (!(error instanceof StoreError)) throw error;
       lastError = error;
+      if (error instanceof NotSupportedError) {
+        // The store cannot hold an object at the key (a file store with a directory of entries there, put by
+        // hand): hours of replay are not dropped for it. Said once; tried again until the operator moves it.
+        if (!saidUnwritable) ctx.logger.error({ item: result.item, key }, `cannot write the result of ${result.item}: ${error.message}; the result is kept and written once that is fixed`);
+        saidUnwritable = true;
+        continue;
+      }
       if (!(error instanceof AlreadyExistsError) && !error.retryable) throw error;
       // Unavailable: the request never reached the store; nothing to read back.
       if (error instanceof UnavailableError) continue;

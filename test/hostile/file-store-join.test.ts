@@ -120,6 +120,32 @@ describe('replay-node join on a file store with foreign entries at lease and res
     expect(await readFile(join(`${path}.moved`, 'stray.json'), 'utf8')).toBe('{"stray":true}\n');
   });
 
+  it('a directory with entries at a result key: the replayed result is kept, said once, and written once the operator moves it', async () => {
+    const run = 'foreign-result-dir';
+    await publish(run, 3_000);
+    const keys = runKeys(run);
+    const blocked = id(6);
+    const path = join(root, keys.result(blocked));
+    await mkdir(path, { recursive: true });
+    await writeFile(join(path, 'stray.json'), '{"stray":true}\n');
+
+    const node = track(new NodeProcess('n3', ['--store', `file://${root}`, '--run', run, '--runner', 'sim', '--sim-speed', '0', '--no-gossip', '--exit-when-done']));
+    const report = await node.waitForLog((l) => l.item === blocked && l.msg.startsWith(`cannot write the result of ${blocked}`), 'the report of the unwritable result', 60_000);
+    expect(report.msg).toContain(`${path} is a directory with entries`);
+    await rename(path, `${path}.moved`); // what the line says to do
+
+    const exit = await node.exited;
+    expect(exit, node.tail()).toEqual({ code: 0, signal: null });
+    expect(node.logs.filter((l) => l.msg.startsWith(`cannot write the result of ${blocked}`))).toHaveLength(1);
+    const store = createFileStore(root, { clock: systemClock, onForeign: () => {} });
+    for (let i = 0; i < ITEMS; i++) {
+      const result = await getIfExists(store, keys.result(id(i)));
+      expect(decodeResult(keys.result(id(i)), result!.body).item, id(i)).toBe(id(i));
+    }
+    // Replayed once, under its first lease: the kept result was written, not a later replay's.
+    expect(decodeResult(keys.result(blocked), (await getIfExists(store, keys.result(blocked)))!.body).epoch).toBe(1);
+  });
+
   it('a FIFO at a lease key and at a result key: no hang, SIGTERM is honoured at once', async () => {
     const run = 'fifo-term';
     // A long TTL: the node is still waiting to take over the FIFO's "lease" when SIGTERM comes.
