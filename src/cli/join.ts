@@ -205,7 +205,7 @@ async function joinRun(flags: JoinFlags, { node, dataDir, dataDirLock, clock, id
     const replayNode = new ReplayNode(
       { store, clock, ids, logger, runner, ...(gossip ? { gossip } : {}), host: hostname(), pid: process.pid, version },
       {
-        run: manifest.run, node, manifest,
+        run: manifest.run, node, manifest, manifestEtag: stored.etag,
         settings: {
           concurrency: flags.concurrency, exitWhenDone: Boolean(flags.exitWhenDone),
           heartbeatMs: flags.heartbeatMs, idleScanMs: flags.idleScanMs, controlPollMs: flags.controlPollMs,

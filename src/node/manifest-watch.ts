@@ -15,6 +15,8 @@ export interface ManifestWatchContext {
   manifest: Manifest;
   /** At most one look per this long (the node looks at its rescans). */
   everyMs: number;
+  /** The ETag `manifest` was read with, when known (join): the first look is then a conditional GET too. */
+  etag?: string;
 }
 
 /**
@@ -25,9 +27,10 @@ export interface ManifestWatchContext {
  * the node stops work on the run rather than mix two definitions.
  *
  * Cost: one conditional GET (If-None-Match, a 304 with no body) per look,
- * at most one per `everyMs`. The first look reads the body and compares it
- * with the manifest the node was started with, so a replacement between
- * `join` reading it and the node starting is caught too. A version with a
+ * at most one per `everyMs`. Without the ETag `manifest` was read with, the
+ * first look reads the body and compares it with the manifest the node was
+ * started with; with it, a replacement between `join` reading it and the
+ * node starting shows as a new ETag and is compared the same way. A version with a
  * new ETag that defines the same run (manifestDifferences: provenance
  * aside, same content) is accepted.
  */
@@ -35,7 +38,9 @@ export class ManifestWatch {
   private etag: string | undefined;
   private lastLook = -Infinity;
 
-  constructor(private readonly ctx: ManifestWatchContext) {}
+  constructor(private readonly ctx: ManifestWatchContext) {
+    this.etag = ctx.etag;
+  }
 
   /** Looks if due. @returns why the node must stop, or undefined while the manifest is the one it works from. */
   async check(): Promise<string | undefined> {

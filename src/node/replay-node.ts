@@ -48,6 +48,8 @@ export interface ReplayNodeConfig {
   run: string;
   node: string;
   manifest: Manifest;
+  /** The ETag `manifest` was read with (join), so the node's manifest watch starts from it. */
+  manifestEtag?: string;
   settings?: Partial<NodeSettings>;
 }
 
@@ -135,7 +137,7 @@ export class ReplayNode {
     this.view = new WorkView(items, clock);
     this.results = new ResultCheck({ store, logger: log, run });
     // At most one look per heartbeat: collisions can ask for a rescan every 50 ms.
-    this.manifestWatch = new ManifestWatch({ store, clock, run, manifest, everyMs: settings.heartbeatMs });
+    this.manifestWatch = new ManifestWatch({ store, clock, run, manifest, everyMs: settings.heartbeatMs, ...(config.manifestEtag ? { etag: config.manifestEtag } : {}) });
     this.peers = new PeerWatch({ store, clock, logger: log, run, self: node, storeClock, fallbackStaleAfterMs: ttlMs });
     this.gossip = deps.gossip ? new NodeGossip(deps.gossip, this.ctx, () => this.wake.poke()) : undefined;
     this.scheduler = new Scheduler({ ctx: this.ctx, view: this.view, peers: this.peers, hints: this.gossip?.hints, isLocal: (id) => this.active.has(id) });
