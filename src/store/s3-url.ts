@@ -1,8 +1,6 @@
 import { isSecretParam, redactSecrets, redactUrl } from '../util/redact.js';
 import { StoreConfigError } from './errors.js';
 
-export { redactUrl };
-
 /**
  * `s3://bucket/prefix?endpoint=http://127.0.0.1:7480&region=us-east-1&pathStyle=true`
  *
