@@ -12,6 +12,25 @@ const rawTimeAndRandom = [
   { selector: "CallExpression[callee.name='setInterval']", message: 'Use clock.sleep() loops.' },
 ];
 
+// The folders of src/, lowest first. A folder imports only folders before it,
+// so the folder graph is acyclic (docs/architecture.md); `npm run lint` also
+// runs madge --circular for cycles between files.
+const layers = ['time', 'util', 'store', 'layout', 'records', 'lease', 'manifest', 'runner', 'gossip', 'node', 'status', 'observer', 'cli', 'demo'];
+const layerZones = layers.map((layer, index) => ({
+  files: [`src/${layer}/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: layers.slice(index + 1).map((above) => ({
+          regex: `^\\.{1,2}/(\\.\\./)*${above}/`,
+          message: `src/${layer} sits below src/${above} in the folder layers (eslint.config.js): move the shared part down instead.`,
+        })),
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.replay/**', 'coverage/**'] },
   js.configs.recommended,
@@ -27,6 +46,7 @@ export default tseslint.config(
     ignores: ['src/time/system-clock.ts', 'src/util/ids.ts'],
     rules: { 'no-restricted-syntax': ['error', ...rawTimeAndRandom] },
   },
+  ...layerZones,
   {
     // The observer's page script runs in the browser.
     files: ['static/**/*.js'],

@@ -20,7 +20,7 @@
  */
 import { cpus, hostname, totalmem } from 'node:os';
 import { runKeys } from '../src/layout/keys.js';
-import type { NodeRecord } from '../src/node/node-record.js';
+import type { NodeRecord } from '../src/records/node-record.js';
 import { buildManifest } from '../src/manifest/build-manifest.js';
 import { publishManifest } from '../src/manifest/publish.js';
 import type { Store } from '../src/store/store.js';

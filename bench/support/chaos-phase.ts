@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeNewSwarmKey } from '../../src/gossip/swarm-key.js';
 import { runKeys } from '../../src/layout/keys.js';
-import type { ResultRecord } from '../../src/node/result-record.js';
+import type { ResultRecord } from '../../src/records/result-record.js';
 import { parseS3Url } from '../../src/store/s3-url.js';
 import { publishRun, readResults } from '../../test/node/support/cluster-world.js';
 import { NodeProcess } from '../../test/node/support/node-process.js';

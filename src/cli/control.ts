@@ -2,7 +2,7 @@ import { hostname, userInfo } from 'node:os';
 import { Command } from 'commander';
 import { isValidName, runKeys } from '../layout/keys.js';
 import { readManifest } from '../manifest/read-manifest.js';
-import { ALL_NODES, decodeControl } from '../node/control-record.js';
+import { ALL_NODES, decodeControl } from '../records/control-record.js';
 import { requestControl, resumeAll, type ControlRequestContext } from '../node/request-control.js';
 import { getIfExists } from '../store/get-if-exists.js';
 import { systemClock } from '../time/system-clock.js';

@@ -3,7 +3,7 @@ import { openStoreFlag } from './store-flag.js';
 import { probeStore, type ProbeReport } from '../store/probe.js';
 import { systemClock } from '../time/system-clock.js';
 import { systemIds } from '../util/ids.js';
-import { formatTable } from './manifest/cli-support.js';
+import { formatTable } from '../util/table.js';
 
 /**
  * Exit code of a store that answered but cannot be trusted (scripts tell it

@@ -5,7 +5,7 @@ import { createGossip } from '../gossip/libp2p-gossip.js';
 import { isValidName } from '../layout/keys.js';
 import { readManifest } from '../manifest/read-manifest.js';
 import { countRequests } from '../store/counting-store.js';
-import { ALL_NODES } from '../node/control-record.js';
+import { ALL_NODES } from '../records/control-record.js';
 import { ReplayNode, type NodeExit } from '../node/replay-node.js';
 import { requestTimeLimits, resolveNodeSettings } from '../node/settings.js';
 import { StoreHealth } from '../node/store-health.js';

@@ -1,6 +1,6 @@
 import type { ConnectionGater, Message, PeerId, TopicValidatorResult } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
-import { deadline } from '../runner/nodeos/timeout.js';
+import { deadline } from '../time/deadline.js';
 import type { Logger } from '../util/logger.js';
 import { bootstrapPeerId, parseAddress, withPeerId } from './addresses.js';
 import { createLibp2pNode, type Libp2pNode } from './create-libp2p-node.js';

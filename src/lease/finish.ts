@@ -1,5 +1,6 @@
 import { update } from '../store/store.js';
-import { newLeaseRecord, type LeaseRecord, type LeaseSnapshot } from './lease.js';
+import { newLeaseRecord, type LeaseSnapshot } from './lease.js';
+import { type LeaseRecord } from '../records/lease-record.js';
 import type { AcquireContext } from './take-over.js';
 import { writeLease } from './write-lease.js';
 

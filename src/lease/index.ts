@@ -18,8 +18,9 @@
  *     await keeper.stop(keeper.signal.aborted ? undefined : { failed: true, reason: String(e) });
  *   }
  */
-export type { LeaseState, LeaseRecord, LeaseSnapshot, HeldLease, LeaseContext, AcquireResult } from './lease.js';
-export { decodeLease, encodeLease } from './lease.js';
+export type { LeaseState, LeaseRecord } from '../records/lease-record.js';
+export type { LeaseSnapshot, HeldLease, LeaseContext, AcquireResult } from './lease.js';
+export { decodeLease, encodeLease } from '../records/lease-record.js';
 export { LeaseLostError, LeaseKeeperStoppedError, type LeaseLossReason } from './errors.js';
 export { readLease, type ReadLeaseContext } from './read-lease.js';
 export { ExpiryJudge, type ExpiryOptions, type ExpiryVerdict } from './expiry.js';

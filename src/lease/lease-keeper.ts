@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { LeaseKeeperStoppedError, LeaseLostError } from './errors.js';
-import type { HeldLease, LeaseContext, LeaseRecord } from './lease.js';
+import type { HeldLease, LeaseContext } from './lease.js';
+import type { LeaseRecord } from '../records/lease-record.js';
 import { releaseLease, type ReleaseOptions } from './release.js';
 import { renewLease } from './renew.js';
 

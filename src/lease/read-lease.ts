@@ -3,7 +3,8 @@ import { CorruptObjectError } from '../layout/schema.js';
 import { getIfExists } from '../store/get-if-exists.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
-import { decodeLease, type LeaseRecord, type LeaseSnapshot } from './lease.js';
+import { type LeaseSnapshot } from './lease.js';
+import { decodeLease, type LeaseRecord } from '../records/lease-record.js';
 
 export interface ReadLeaseContext {
   store: Pick<Store, 'get'>;

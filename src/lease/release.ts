@@ -1,5 +1,6 @@
 import { update } from '../store/store.js';
-import type { HeldLease, LeaseContext, LeaseRecord } from './lease.js';
+import type { HeldLease, LeaseContext } from './lease.js';
+import type { LeaseRecord } from '../records/lease-record.js';
 import { lostError } from './renew.js';
 import { writeLease } from './write-lease.js';
 

@@ -1,7 +1,8 @@
 import { runKeys } from '../layout/keys.js';
 import { AlreadyExistsError, PreconditionFailedError, StoreError, WriteOutcomeUnknownError } from '../store/errors.js';
 import type { PutMode } from '../store/store.js';
-import { encodeLease, type HeldLease, type LeaseContext, type LeaseRecord, type LeaseSnapshot } from './lease.js';
+import { type HeldLease, type LeaseContext, type LeaseSnapshot } from './lease.js';
+import { encodeLease, type LeaseRecord } from '../records/lease-record.js';
 import { readLease } from './read-lease.js';
 import { backoff, retryPolicy } from '../util/retry.js';
 

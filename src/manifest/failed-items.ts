@@ -4,7 +4,7 @@ import { NotFoundError } from '../store/errors.js';
 import { isNotModified, listAll, type Store } from '../store/store.js';
 import { manifestItems } from './items.js';
 import type { Manifest } from './manifest.js';
-import { mapLimit } from './map-limit.js';
+import { mapLimit } from '../util/map-limit.js';
 
 /** Why an item is picked by `rerun --failed`. */
 export type RerunReason = 'failed' | 'conflict' | 'mismatch' | 'corrupt-result';

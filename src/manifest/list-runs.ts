@@ -4,7 +4,7 @@ import { compareKeys } from '../store/key-order.js';
 import type { Store } from '../store/store.js';
 import { RunNotFoundError } from './errors.js';
 import type { Manifest } from './manifest.js';
-import { mapLimit } from './map-limit.js';
+import { mapLimit } from '../util/map-limit.js';
 import { readManifest } from './read-manifest.js';
 
 export interface RunListing {

@@ -8,7 +8,7 @@ import type { IdSource } from '../util/ids.js';
 import { backoffMs, retryPolicy, type RetryPolicy } from '../util/retry.js';
 import { SnapshotHashError } from './errors.js';
 import type { Manifest } from './manifest.js';
-import { mapLimit } from './map-limit.js';
+import { mapLimit } from '../util/map-limit.js';
 import { decodeSha256File, decodeSnapshotRecord, MAX_COMPANION_BYTES } from './snapshot-record.js';
 
 export interface SnapshotHashDeps {

@@ -1,7 +1,7 @@
 import { itemId, runKeys } from '../layout/keys.js';
 import type { ManifestItem } from '../manifest/items.js';
 import { readResult, writeConflict, type PublishContext } from './publish-result.js';
-import { sameOutcome, type ResultRecord } from './result-record.js';
+import { sameOutcome, type ResultRecord } from '../records/result-record.js';
 
 /**
  * With `replicas: k`, each replica of an interval is its own item with its

@@ -3,7 +3,7 @@ import { CorruptObjectError } from '../layout/schema.js';
 import { getIfExists } from '../store/get-if-exists.js';
 import { listAll, update, type Store } from '../store/store.js';
 import type { Logger } from '../util/logger.js';
-import { ALL_NODES, decodeControl, effectiveControl, encodeControl, noControl, type ControlRecord, type ControlState } from './control-record.js';
+import { ALL_NODES, decodeControl, effectiveControl, encodeControl, noControl, type ControlRecord, type ControlState } from '../records/control-record.js';
 
 export interface ControlWatchContext {
   store: Pick<Store, 'list' | 'get' | 'put'>;

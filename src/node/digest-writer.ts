@@ -4,8 +4,8 @@ import type { Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 import type { IdSource } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
-import { digestEntryOf, encodeDigest, MAX_DIGEST_ENTRIES, type DigestEntry, type DigestRecord } from './digest-record.js';
-import type { ResultRecord } from './result-record.js';
+import { digestEntryOf, encodeDigest, MAX_DIGEST_ENTRIES, type DigestEntry, type DigestRecord } from '../records/digest-record.js';
+import type { ResultRecord } from '../records/result-record.js';
 
 export interface DigestWriterContext {
   store: Pick<Store, 'put'>;

@@ -4,7 +4,7 @@ import { overwrite, type Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 import { Ticker } from '../time/ticker.js';
 import type { Logger } from '../util/logger.js';
-import { encodeNodeRecord, type NodeRecord } from './node-record.js';
+import { encodeNodeRecord, type NodeRecord } from '../records/node-record.js';
 import type { StoreClock } from './store-clock.js';
 
 export interface HeartbeatContext {

@@ -1,7 +1,7 @@
 import type { Logger } from '../util/logger.js';
 import type { DigestWriter } from './digest-writer.js';
 import type { NodeGossip } from './node-gossip.js';
-import type { NodeCounts } from './node-record.js';
+import type { NodeCounts } from '../records/node-record.js';
 import type { ResultCheck } from './result-check.js';
 import type { Scheduler } from './scheduler.js';
 import type { ItemOutcome } from './work-item.js';

@@ -3,7 +3,7 @@ import { GossipHints } from '../gossip/hints.js';
 import type { MemberRecord } from '../gossip/membership.js';
 import type { EventUpdate, ItemProgress } from '../gossip/messages.js';
 import type { NodeContext } from './node-context.js';
-import type { NodeState } from './node-record.js';
+import type { NodeState } from '../records/node-record.js';
 import type { WorkView } from './work-view.js';
 
 /** The slice of gossip a node uses. */

@@ -3,11 +3,11 @@ import { runKeys } from '../layout/keys.js';
 import { CorruptObjectError } from '../layout/schema.js';
 import { ExpiryJudge } from '../lease/expiry.js';
 import { boundTtl, excessiveTtlMessage } from '../lease/ttl-bound.js';
-import { decodeObserverRecord, type ObserverRecord } from '../observer/observer-record.js';
+import { decodeObserverRecord, type ObserverRecord } from '../records/observer-record.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 import type { Logger } from '../util/logger.js';
-import { decodeNodeRecord, type NodeRecord } from './node-record.js';
+import { decodeNodeRecord, type NodeRecord } from '../records/node-record.js';
 import type { StoreClock } from './store-clock.js';
 import { WatchedRecords } from './watched-records.js';
 

@@ -8,8 +8,8 @@ import type { Clock } from '../time/clock.js';
 import type { IdSource } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
 import { backoffMs } from '../util/retry.js';
-import { encodeConflict, outcomeOf, type ConflictRecord } from './conflict-record.js';
-import { decodeResult, encodeResult, sameOutcome, type ResultRecord } from './result-record.js';
+import { encodeConflict, outcomeOf, type ConflictRecord } from '../records/conflict-record.js';
+import { decodeResult, encodeResult, sameOutcome, type ResultRecord } from '../records/result-record.js';
 
 export interface PublishContext {
   store: Pick<Store, 'put' | 'get'>;

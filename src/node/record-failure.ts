@@ -4,7 +4,7 @@ import type { Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 import type { IdSource } from '../util/ids.js';
 import { redactSecrets } from '../util/redact.js';
-import { encodeFailure, MAX_LOG_TAIL, type FailureRecord } from './failure-record.js';
+import { encodeFailure, MAX_LOG_TAIL, type FailureRecord } from '../records/failure-record.js';
 
 export interface FailureContext {
   store: Pick<Store, 'put'>;

@@ -15,7 +15,7 @@ import { DigestWriter } from './digest-writer.js';
 import { Heartbeat, type NodeRecordFields } from './heartbeat.js';
 import { isoNow, type NodeContext } from './node-context.js';
 import { NodeGossip, type GossipPart } from './node-gossip.js';
-import type { NodeCounts, NodeState } from './node-record.js';
+import type { NodeCounts, NodeState } from '../records/node-record.js';
 import { ManifestWatch } from './manifest-watch.js';
 import { PeerWatch } from './peer-watch.js';
 import { ResultCheck } from './result-check.js';

@@ -4,7 +4,7 @@ import { AlreadyExistsError, PreconditionFailedError } from '../store/errors.js'
 import { getIfExists } from '../store/get-if-exists.js';
 import { create, listAll, update, type Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
-import { ALL_NODES, decodeControl, encodeControl, type ControlRecord, type ControlState } from './control-record.js';
+import { ALL_NODES, decodeControl, encodeControl, type ControlRecord, type ControlState } from '../records/control-record.js';
 
 export interface ControlRequestContext {
   store: Pick<Store, 'get' | 'put' | 'list'>;

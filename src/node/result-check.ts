@@ -1,11 +1,11 @@
 import { runKeys } from '../layout/keys.js';
 import { CorruptObjectError } from '../layout/schema.js';
-import { mapLimit } from '../manifest/map-limit.js';
+import { mapLimit } from '../util/map-limit.js';
 import { getIfExists } from '../store/get-if-exists.js';
 import { listAll, type ObjectInfo, type Store } from '../store/store.js';
 import type { Logger } from '../util/logger.js';
-import { decodeDigest, type DigestEntry } from './digest-record.js';
-import { decodeResult, isHex } from './result-record.js';
+import { decodeDigest, type DigestEntry } from '../records/digest-record.js';
+import { decodeResult, isHex } from '../records/result-record.js';
 
 export interface ResultCheckContext {
   store: Pick<Store, 'get' | 'list'>;

@@ -1,6 +1,6 @@
 import { CorruptObjectError } from '../layout/schema.js';
 import type { ExpiryJudge } from '../lease/expiry.js';
-import { mapLimit } from '../manifest/map-limit.js';
+import { mapLimit } from '../util/map-limit.js';
 import { getIfExists } from '../store/get-if-exists.js';
 import { listAllSeen, type Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';

@@ -13,7 +13,7 @@ import { hostFaultOf, type HostFault } from './host-fault.js';
 import { isoNow, type NodeContext } from './node-context.js';
 import { publishResult, type PublishOutcome } from './publish-result.js';
 import { recordFailure } from './record-failure.js';
-import { verdictOf, type ResultRecord } from './result-record.js';
+import { verdictOf, type ResultRecord } from '../records/result-record.js';
 
 export type ItemOutcome =
   /** `replicaConflicts`: sibling replicas whose results differ from ours (each recorded as a conflict). */

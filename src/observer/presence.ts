@@ -10,7 +10,7 @@ import { overwrite, type Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';
 import { Ticker } from '../time/ticker.js';
 import type { Logger } from '../util/logger.js';
-import { encodeObserverRecord, type ObserverRecord } from './observer-record.js';
+import { encodeObserverRecord, type ObserverRecord } from '../records/observer-record.js';
 
 export interface PresenceOptions {
   store: Pick<Store, 'put' | 'delete'>;

@@ -14,7 +14,7 @@
  * before its next digest, a corrupt digest or none at all only cost GETs.
  */
 import { CorruptObjectError } from '../layout/schema.js';
-import { decodeDigest } from '../node/digest-record.js';
+import { decodeDigest } from '../records/digest-record.js';
 import { summariseResult, type Entry, type ResultSummary, type Sighting } from './run-state.js';
 
 /** One digest, reduced to what the index needs: item id -> summary, for the manifest's items only. */

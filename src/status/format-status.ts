@@ -4,7 +4,7 @@
  * bucket are printed as they are; control characters are replaced so a
  * crafted node name cannot rewrite the operator's terminal.
  */
-import { formatTable } from '../cli/manifest/cli-support.js';
+import { formatTable } from '../util/table.js';
 import type { RunStatus } from './run-status.js';
 
 export function formatStatus(s: RunStatus): string {

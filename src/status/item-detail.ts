@@ -7,11 +7,12 @@
  */
 import { checkRecordBounds } from '../layout/record-bounds.js';
 import { CorruptObjectError } from '../layout/schema.js';
-import type { LeaseRecord, LeaseSnapshot } from '../lease/lease.js';
+import type { LeaseSnapshot } from '../lease/lease.js';
+import type { LeaseRecord } from '../records/lease-record.js';
 import { readLease } from '../lease/read-lease.js';
-import type { ConflictRecord } from '../node/conflict-record.js';
-import type { FailureRecord } from '../node/failure-record.js';
-import { decodeResult, type ResultRecord, type Verdict } from '../node/result-record.js';
+import type { ConflictRecord } from '../records/conflict-record.js';
+import type { FailureRecord } from '../records/failure-record.js';
+import { decodeResult, type ResultRecord, type Verdict } from '../records/result-record.js';
 import { NotFoundError } from '../store/errors.js';
 import { isNotModified, type Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';

@@ -25,10 +25,10 @@
  * expired lease, and a node whose record writes fail while its renewals land
  * holds a working one. The node list shows the holder's own state beside it.
  */
-import type { LeaseRecord } from '../lease/lease.js';
+import type { LeaseRecord } from '../records/lease-record.js';
 import type { ManifestItem } from '../manifest/items.js';
-import type { ConflictRecord } from '../node/conflict-record.js';
-import type { Verdict } from '../node/result-record.js';
+import type { ConflictRecord } from '../records/conflict-record.js';
+import type { Verdict } from '../records/result-record.js';
 import { leaseState } from './lease-states.js';
 import type { Entry, ResultSummary, RunState } from './run-state.js';
 import type { ItemState } from './run-status.js';

@@ -17,7 +17,7 @@
  * lease is judged by its ETag age alone with the run's TTL, as take-over
  * judges it (protocol §5.10).
  */
-import type { LeaseRecord } from '../lease/lease.js';
+import type { LeaseRecord } from '../records/lease-record.js';
 import type { Manifest } from '../manifest/manifest.js';
 import { boundTtl } from '../lease/ttl-bound.js';
 import { judgeVersion, staleFrom } from './freshness.js';

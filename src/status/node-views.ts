@@ -6,7 +6,7 @@
  * records are rewritten less often).
  */
 import type { PeerState } from '../gossip/hints.js';
-import { NODE_STATES, type NodeCounts, type NodeRecord, type NodeState } from '../node/node-record.js';
+import { NODE_STATES, type NodeCounts, type NodeRecord, type NodeState } from '../records/node-record.js';
 import { boundTtl } from '../lease/ttl-bound.js';
 import { ageOf, displayAge, isStale } from './freshness.js';
 import { runTtlMs } from './lease-states.js';

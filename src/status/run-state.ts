@@ -3,14 +3,14 @@
  * status computation (compute-status.ts), which is a pure function of this,
  * optional gossip and a time. Built by RunReader (run-reader.ts).
  */
-import type { LeaseRecord } from '../lease/lease.js';
+import type { LeaseRecord } from '../records/lease-record.js';
 import type { ManifestItem } from '../manifest/items.js';
 import type { Manifest } from '../manifest/manifest.js';
-import type { ConflictRecord } from '../node/conflict-record.js';
-import type { FailureRecord } from '../node/failure-record.js';
-import type { NodeRecord } from '../node/node-record.js';
-import { verdictOf, type ResultRecord } from '../node/result-record.js';
-import type { ObserverRecord } from '../observer/observer-record.js';
+import type { ConflictRecord } from '../records/conflict-record.js';
+import type { FailureRecord } from '../records/failure-record.js';
+import type { NodeRecord } from '../records/node-record.js';
+import { verdictOf, type ResultRecord } from '../records/result-record.js';
+import type { ObserverRecord } from '../records/observer-record.js';
 import type { StoreClockSample } from '../time/store-time.js';
 
 /** One version of one object, as far as this reader has seen it. */

@@ -6,7 +6,7 @@
  *
  * Stable: fields are only ever added within v1; a breaking change is v2.
  */
-import type { NodeCounts, NodeState } from '../node/node-record.js';
+import type { NodeCounts, NodeState } from '../records/node-record.js';
 
 export const STATUS_SCHEMA = 'replay/status/v1';
 

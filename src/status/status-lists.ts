@@ -1,6 +1,6 @@
 /** The detail lists of a RunStatus (failed items, conflicts, recent failures) and the manifest summary. */
-import type { ConflictRecord, Outcome } from '../node/conflict-record.js';
-import type { FailureRecord } from '../node/failure-record.js';
+import type { ConflictRecord, Outcome } from '../records/conflict-record.js';
+import type { FailureRecord } from '../records/failure-record.js';
 import type { ItemVerdict } from './item-states.js';
 import type { RunState } from './run-state.js';
 import type { ConflictItem, FailedItem, FailureSummary, ManifestSummary, OutcomeSummary } from './run-status.js';

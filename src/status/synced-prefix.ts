@@ -18,7 +18,7 @@
  * unchanged ETag moves its `lastSeenAt` to when that request was sent.
  */
 import { CorruptObjectError } from '../layout/schema.js';
-import { mapLimit } from '../manifest/map-limit.js';
+import { mapLimit } from '../util/map-limit.js';
 import { NotFoundError } from '../store/errors.js';
 import { isNotModified, type ObjectInfo, type Store } from '../store/store.js';
 import type { Clock } from '../time/clock.js';

@@ -10,8 +10,8 @@
 import { describe, expect, it } from 'vitest';
 import { checkRecordBounds, MAX_RECORD_ARRAY, MAX_RECORD_BYTES, MAX_RECORD_DEPTH } from '../../src/layout/record-bounds.js';
 import { CorruptObjectError } from '../../src/layout/schema.js';
-import { decodeNodeRecord } from '../../src/node/node-record.js';
-import { decodeObserverRecord } from '../../src/observer/observer-record.js';
+import { decodeNodeRecord } from '../../src/records/node-record.js';
+import { decodeObserverRecord } from '../../src/records/observer-record.js';
 
 const KEY = 'runs/r1/nodes/n1.json';
 const node = (extra: Record<string, unknown>): string =>

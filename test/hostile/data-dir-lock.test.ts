@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { itemId, runKeys } from '../../src/layout/keys.js';
 import { buildManifest } from '../../src/manifest/build-manifest.js';
 import { publishManifest } from '../../src/manifest/publish.js';
-import { decodeNodeRecord } from '../../src/node/node-record.js';
+import { decodeNodeRecord } from '../../src/records/node-record.js';
 import { LOCK_FILE, type LockOwner } from '../../src/runner/nodeos/data-dir-lock.js';
 import { createFileStore } from '../../src/store/file.js';
 import { getIfExists } from '../../src/store/get-if-exists.js';

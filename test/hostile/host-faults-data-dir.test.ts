@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hostFaultOf } from '../../src/node/host-fault.js';
 import { failureCounts } from '../../src/node/retry-rule.js';
-import type { FailureRecord } from '../../src/node/failure-record.js';
+import type { FailureRecord } from '../../src/records/failure-record.js';
 import { RunnerConfigError } from '../../src/runner/runner-config-error.js';
 import { RunnerFailure, type Runner } from '../../src/runner/runner.js';
 import { getIfExists } from '../../src/store/get-if-exists.js';

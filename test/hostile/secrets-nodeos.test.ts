@@ -2,7 +2,7 @@ import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runKeys } from '../../src/layout/keys.js';
-import { decodeFailure } from '../../src/node/failure-record.js';
+import { decodeFailure } from '../../src/records/failure-record.js';
 import { recordFailure } from '../../src/node/record-failure.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { getIfExists } from '../../src/store/get-if-exists.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CorruptObjectError } from '../../src/layout/schema.js';
-import { decodeResult } from '../../src/node/result-record.js';
+import { decodeResult } from '../../src/records/result-record.js';
 import { ERROR, TTL, WARN, World, resultBody } from './store-objects-world.js';
 
 /**

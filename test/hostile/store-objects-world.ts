@@ -5,12 +5,12 @@
  */
 import { pino } from 'pino';
 import { runKeys } from '../../src/layout/keys.js';
-import { decodeLease, type LeaseRecord } from '../../src/lease/lease.js';
+import { decodeLease, type LeaseRecord } from '../../src/records/lease-record.js';
 import { buildManifest } from '../../src/manifest/build-manifest.js';
 import { manifestItems } from '../../src/manifest/items.js';
 import type { Manifest } from '../../src/manifest/manifest.js';
 import { publishManifest } from '../../src/manifest/publish.js';
-import { decodeResult, type ResultRecord } from '../../src/node/result-record.js';
+import { decodeResult, type ResultRecord } from '../../src/records/result-record.js';
 import { ReplayNode, type NodeExit } from '../../src/node/replay-node.js';
 import type { NodeSettings } from '../../src/node/settings.js';
 import type { Runner } from '../../src/runner/runner.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExpiryJudge } from '../../src/lease/expiry.js';
-import type { LeaseRecord, LeaseSnapshot } from '../../src/lease/lease.js';
+import type { LeaseSnapshot } from '../../src/lease/lease.js';
+import type { LeaseRecord } from '../../src/records/lease-record.js';
 import { ManualClock } from '../../src/time/manual-clock.js';
 
 const TTL = 30_000;

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { itemId, runKeys } from '../../src/layout/keys.js';
-import { decodeLease } from '../../src/lease/lease.js';
-import { mapLimit } from '../../src/manifest/map-limit.js';
+import { decodeLease } from '../../src/records/lease-record.js';
+import { mapLimit } from '../../src/util/map-limit.js';
 import { getIfExists } from '../../src/store/get-if-exists.js';
 import { overwrite } from '../../src/store/store.js';
 import { afterUpstream, createFaultProxy, hold, proxiedUrl, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itemId, runKeys } from '../../src/layout/keys.js';
 import { writeNewSwarmKey } from '../../src/gossip/swarm-key.js';
 import { simIntegrityHash } from '../../src/runner/sim-chain.js';
-import type { NodeRecord } from '../../src/node/node-record.js';
+import type { NodeRecord } from '../../src/records/node-record.js';
 import { until } from '../support/until.js';
 import type { NodeProcess } from './support/node-process.js';
 import { fileTarget, keysUnder, publishRun, readJson, readLeases, readResults, useCluster } from './support/cluster-world.js';

@@ -6,7 +6,7 @@ import { itemId, runKeys } from '../../src/layout/keys.js';
 import { buildManifest } from '../../src/manifest/build-manifest.js';
 import { publishManifest } from '../../src/manifest/publish.js';
 import { listSnapshots } from '../../src/manifest/snapshots.js';
-import type { FailureRecord } from '../../src/node/failure-record.js';
+import type { FailureRecord } from '../../src/records/failure-record.js';
 import { simIntegrityHash } from '../../src/runner/sim-chain.js';
 import { overwrite } from '../../src/store/store.js';
 import { CHAIN, FAKE_NODEOS, fakeSnapshot, zstdCompress } from '../runner/support/nodeos-world.js';

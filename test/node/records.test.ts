@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CorruptObjectError } from '../../src/layout/schema.js';
-import { decodeControl, effectiveControl, encodeControl } from '../../src/node/control-record.js';
-import { decodeNodeRecord } from '../../src/node/node-record.js';
-import { decodeResult, encodeResult, sameOutcome, verdictOf, type ResultRecord } from '../../src/node/result-record.js';
+import { decodeControl, effectiveControl, encodeControl } from '../../src/records/control-record.js';
+import { decodeNodeRecord } from '../../src/records/node-record.js';
+import { decodeResult, encodeResult, sameOutcome, verdictOf, type ResultRecord } from '../../src/records/result-record.js';
 
 const result: ResultRecord = {
   schema: 'replay/result/v1', run: 'r', item: '0000000000-0000000100', start: 0, end: 100,

@@ -1,10 +1,10 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { runKeys } from '../../src/layout/keys.js';
-import { decodeLease } from '../../src/lease/lease.js';
+import { decodeLease } from '../../src/records/lease-record.js';
 import { buildManifest } from '../../src/manifest/build-manifest.js';
 import { publishManifest } from '../../src/manifest/publish.js';
-import { decodeNodeRecord, type NodeRecord } from '../../src/node/node-record.js';
+import { decodeNodeRecord, type NodeRecord } from '../../src/records/node-record.js';
 import { ReplayNode } from '../../src/node/replay-node.js';
 import { SimRunner } from '../../src/runner/sim.js';
 import { UnavailableError } from '../../src/store/errors.js';

@@ -11,7 +11,7 @@ import { Scheduler } from '../../src/node/scheduler.js';
 import { resolveNodeSettings } from '../../src/node/settings.js';
 import { StoreClock } from '../../src/node/store-clock.js';
 import { WorkView } from '../../src/node/work-view.js';
-import { decodeLease } from '../../src/lease/lease.js';
+import { decodeLease } from '../../src/records/lease-record.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { listAll } from '../../src/store/store.js';
 import { systemClock } from '../../src/time/system-clock.js';

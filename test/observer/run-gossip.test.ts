@@ -4,7 +4,7 @@ import { zeroCounters } from '../../src/gossip/gossip.js';
 import type { GossipOptions } from '../../src/gossip/gossip-options.js';
 import type { MemberRecord } from '../../src/gossip/membership.js';
 import { LiveRun } from '../../src/observer/live-run.js';
-import { decodeObserverRecord } from '../../src/observer/observer-record.js';
+import { decodeObserverRecord } from '../../src/records/observer-record.js';
 import { attachGossip } from '../../src/observer/run-gossip.js';
 import { computeRunStatus, RunReader } from '../../src/status/index.js';
 import { isNotModified } from '../../src/store/store.js';

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { digestEntryOf, encodeDigest } from '../../src/node/digest-record.js';
+import { digestEntryOf, encodeDigest } from '../../src/records/digest-record.js';
 import { RunReader } from '../../src/status/index.js';
 import { createMemoryStore, type MemoryStore } from '../../src/store/memory.js';
 import { ManualClock } from '../../src/time/manual-clock.js';

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runKeys } from '../../src/layout/keys.js';
-import { encodeLease, type LeaseRecord, type LeaseState } from '../../src/lease/lease.js';
-import { encodeFailure, type FailureRecord } from '../../src/node/failure-record.js';
-import { encodeResult, type ResultRecord } from '../../src/node/result-record.js';
+import { encodeLease, type LeaseRecord, type LeaseState } from '../../src/records/lease-record.js';
+import { encodeFailure, type FailureRecord } from '../../src/records/failure-record.js';
+import { encodeResult, type ResultRecord } from '../../src/records/result-record.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { create, overwrite, type Store } from '../../src/store/store.js';
 import { ManualClock } from '../../src/time/manual-clock.js';

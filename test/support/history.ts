@@ -1,9 +1,9 @@
 import { itemIdFromKey, runKeys } from '../../src/layout/keys.js';
-import { decodeLease, type LeaseState } from '../../src/lease/lease.js';
+import { decodeLease, type LeaseState } from '../../src/records/lease-record.js';
 import { manifestItems } from '../../src/manifest/items.js';
 import { readManifest } from '../../src/manifest/read-manifest.js';
-import { decodeFailure, type FailureRecord } from '../../src/node/failure-record.js';
-import { decodeResult } from '../../src/node/result-record.js';
+import { decodeFailure, type FailureRecord } from '../../src/records/failure-record.js';
+import { decodeResult } from '../../src/records/result-record.js';
 import { getIfExists } from '../../src/store/get-if-exists.js';
 import { listAll, type Store } from '../../src/store/store.js';
 import type { LogLine, NodeProcess } from '../node/support/node-process.js';

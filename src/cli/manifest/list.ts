@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { listRuns, type RunListing } from '../../manifest/list-runs.js';
-import { formatTable, userErrors } from './cli-support.js';
+import { userErrors } from './cli-support.js';
+import { formatTable } from '../../util/table.js';
 import { withStore } from './store-option.js';
 
 /** `replay-manifest list`: the runs in a store. */

@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import type { Manifest } from '../../manifest/manifest.js';
 import { manifestItems } from '../../manifest/items.js';
 import { readManifest } from '../../manifest/read-manifest.js';
-import { formatTable, userErrors } from './cli-support.js';
+import { userErrors } from './cli-support.js';
+import { formatTable } from '../../util/table.js';
 import { checkRunId } from './publish-run.js';
 import { withStore } from './store-option.js';
 

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { cutSlices, defaultSliceOptions, type Slice } from '../../manifest/slices.js';
 import { listSnapshots, type SnapshotIndex } from '../../manifest/snapshots.js';
-import { formatTable, integerOption, userErrors } from './cli-support.js';
+import { integerOption, userErrors } from './cli-support.js';
+import { formatTable } from '../../util/table.js';
 import { readSpacingIntervals } from './spacing-input.js';
 import { withStore } from './store-option.js';
 

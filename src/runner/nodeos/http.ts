@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import type { Clock } from '../../time/clock.js';
-import { deadline } from './timeout.js';
+import { deadline } from '../../time/deadline.js';
 
 /**
  * nodeos's HTTP API, by node:http rather than fetch: fetch's client gives up

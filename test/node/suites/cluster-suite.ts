@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { itemId, runKeys } from '../../../src/layout/keys.js';
-import type { ConflictRecord } from '../../../src/node/conflict-record.js';
-import type { FailureRecord } from '../../../src/node/failure-record.js';
-import type { NodeRecord } from '../../../src/node/node-record.js';
+import type { ConflictRecord } from '../../../src/records/conflict-record.js';
+import type { FailureRecord } from '../../../src/records/failure-record.js';
+import type { NodeRecord } from '../../../src/records/node-record.js';
 import { simIntegrityHash } from '../../../src/runner/sim-chain.js';
 import { RunReader } from '../../../src/status/index.js';
 import type { Store } from '../../../src/store/store.js';

@@ -1,9 +1,9 @@
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { itemId, runKeys } from '../../../src/layout/keys.js';
-import type { ControlRecord } from '../../../src/node/control-record.js';
-import type { FailureRecord } from '../../../src/node/failure-record.js';
-import type { NodeRecord } from '../../../src/node/node-record.js';
+import type { ControlRecord } from '../../../src/records/control-record.js';
+import type { FailureRecord } from '../../../src/records/failure-record.js';
+import type { NodeRecord } from '../../../src/records/node-record.js';
 import { overwrite } from '../../../src/store/store.js';
 import { until } from '../../support/until.js';
 import { useCluster, keysUnder, publishRun, readJson, readLeases, readResults, type StoreTarget } from '../support/cluster-world.js';

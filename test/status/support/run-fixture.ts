@@ -5,16 +5,16 @@
  */
 import { runKeys } from '../../../src/layout/keys.js';
 import { encodeJson } from '../../../src/layout/schema.js';
-import { encodeLease, type LeaseRecord } from '../../../src/lease/lease.js';
+import { encodeLease, type LeaseRecord } from '../../../src/records/lease-record.js';
 import { buildManifest, type IntervalInput } from '../../../src/manifest/build-manifest.js';
 import { manifestItems } from '../../../src/manifest/items.js';
 import type { Manifest } from '../../../src/manifest/manifest.js';
-import { encodeConflict } from '../../../src/node/conflict-record.js';
-import { digestEntryOf, encodeDigest } from '../../../src/node/digest-record.js';
-import { encodeFailure, type FailureRecord } from '../../../src/node/failure-record.js';
-import { encodeNodeRecord, type NodeRecord } from '../../../src/node/node-record.js';
-import { encodeResult, verdictOf, type ResultRecord } from '../../../src/node/result-record.js';
-import { encodeObserverRecord, type ObserverRecord } from '../../../src/observer/observer-record.js';
+import { encodeConflict } from '../../../src/records/conflict-record.js';
+import { digestEntryOf, encodeDigest } from '../../../src/records/digest-record.js';
+import { encodeFailure, type FailureRecord } from '../../../src/records/failure-record.js';
+import { encodeNodeRecord, type NodeRecord } from '../../../src/records/node-record.js';
+import { encodeResult, verdictOf, type ResultRecord } from '../../../src/records/result-record.js';
+import { encodeObserverRecord, type ObserverRecord } from '../../../src/records/observer-record.js';
 import { overwrite, type Store } from '../../../src/store/store.js';
 
 const ISO = '2026-01-01T00:00:00.000Z';

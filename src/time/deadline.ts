@@ -1,4 +1,4 @@
-import type { Clock } from '../../time/clock.js';
+import type { Clock } from './clock.js';
 
 /** A deadline on the injected clock, as an AbortSignal that also follows a parent signal. */
 export class TimeoutError extends Error {
