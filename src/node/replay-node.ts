@@ -1,6 +1,6 @@
 import { runKeys } from '../layout/keys.js';
 import { ExpiryJudge } from '../lease/expiry.js';
-import { releaseLease } from '../lease/release.js';
+import { giveBackLease } from '../lease/with-lease.js';
 import { manifestItems } from '../manifest/items.js';
 import type { Manifest } from '../manifest/manifest.js';
 import type { Runner, RunnerProgress } from '../runner/runner.js';
@@ -300,7 +300,8 @@ export class ReplayNode {
       }
       this.starved = !claimed;
       if (!claimed || this.halt.signal.aborted || this.hostFault) {
-        if (claimed) await releaseLease(this.ctx.lease, claimed.lease, { reason: 'stopping' }).catch(() => undefined);
+        // Won as the node stops (or stopped claiming): nobody will work on it, give it back through a keeper.
+        if (claimed) await giveBackLease(this.ctx.lease, claimed.lease, 'stopping');
         return;
       }
       this.startWork(claimed);

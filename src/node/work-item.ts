@@ -3,6 +3,7 @@ import { LeaseKeeperStoppedError, LeaseLostError } from '../lease/errors.js';
 import type { AcquiredHow, HeldLease } from '../lease/lease.js';
 import { finishLease } from '../lease/finish.js';
 import { LeaseKeeper } from '../lease/lease-keeper.js';
+import { withLease } from '../lease/with-lease.js';
 import { readLease } from '../lease/read-lease.js';
 import type { ReleaseOptions } from '../lease/release.js';
 import type { ManifestItem } from '../manifest/items.js';
@@ -45,7 +46,9 @@ export interface WorkItemHooks {
  * immutable result (or a failure record), and releases the lease as done,
  * released or failed. Call `stop()` to give the item up (node stopping):
  * the runner is aborted and the lease released so another node can take it
- * at once. Every path ends with the keeper stopped.
+ * at once. The work runs inside `withLease`, so every path ends with the
+ * keeper stopped; a path that knows how the lease should end (done,
+ * released, failed) says so with `keeper.stop(release)` first.
  */
 export class ItemWork {
   readonly keeper: LeaseKeeper;
@@ -80,17 +83,17 @@ export class ItemWork {
     return this.keeper.stop(this.stopRequested);
   }
 
-  async run(): Promise<ItemOutcome> {
-    const { ctx, keeper, item } = this;
-    keeper.start();
-    try {
-      return await this.work();
-    } catch (error) {
-      // Store trouble while finishing (result or failure write): keep the lease's fate simple, let it expire.
-      ctx.logger.error({ item: item.id, err: error }, 'item work failed unexpectedly; its lease will expire and the item be retried');
-      await keeper.stop();
-      return { kind: 'lost', reason: String((error as Error).message ?? error) };
-    }
+  /** Runs the item inside a scoped lease (src/lease/with-lease.ts): whatever happens, the keeper ends stopped. */
+  run(): Promise<ItemOutcome> {
+    return withLease(this.keeper, async () => {
+      try {
+        return await this.work();
+      } catch (error) {
+        // Store trouble while finishing (result or failure write): keep the lease's fate simple, let it expire.
+        this.ctx.logger.error({ item: this.item.id, err: error }, 'item work failed unexpectedly; its lease will expire and the item be retried');
+        return { kind: 'lost', reason: error instanceof Error ? error.message : String(error) };
+      }
+    });
   }
 
   private async work(): Promise<ItemOutcome> {
@@ -182,8 +185,8 @@ export class ItemWork {
       return { kind: 'stopped' };
     }
     if (aborted instanceof LeaseLostError) {
+      // The lease is gone: nothing to release; withLease stops the keeper.
       ctx.logger.warn({ item: item.id, reason: aborted.reason }, `stopped work on ${item.id}: ${aborted.message}`);
-      await keeper.stop();
       return { kind: 'lost', reason: aborted.reason };
     }
     const record = keeper.lease.record;
