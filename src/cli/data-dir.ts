@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { DataDirLock, LOCK_FILE, type DataDirLockDeps } from '../runner/nodeos/data-dir-lock.js';
 import { RunnerConfigError } from '../runner/runner-config-error.js';
 import { UserError } from './describe-error.js';
+import { messageOf } from '../util/message-of.js';
 
 /**
  * The node's data directory (`--data-dir`: gossip identity, the nodeos
@@ -62,8 +63,11 @@ export async function dataDirProblem(dir: string, error: unknown, doing: string)
       if (cause && errnoOf(cause) !== 'ENOENT') return dataDirProblem(dir, cause, doing);
       break;
     }
+    default:
+      // Any other errno: the general line below, with the code for searching.
+      break;
   }
-  return `cannot use the data directory ${dir} (${code ?? 'error'} ${doing}: ${(error as Error).message}); check the path, or give --data-dir another directory`;
+  return `cannot use the data directory ${dir} (${code ?? 'error'} ${doing}: ${messageOf(error)}); check the path, or give --data-dir another directory`;
 }
 
 function errnoOf(error: unknown): string | undefined {

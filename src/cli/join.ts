@@ -26,6 +26,7 @@ import { durationOption, hostPortOption, logLevelOption, resolveLogLevel } from 
 import { foreignToLog } from './store-flag.js';
 import { version } from './version.js';
 import { onStopSignals } from './stop-signals.js';
+import { messageOf } from '../util/message-of.js';
 
 interface JoinFlags extends GossipFlags {
   store: string;
@@ -222,7 +223,7 @@ async function joinRun(flags: JoinFlags, { node, dataDir, dataDirLock, clock, id
     try {
       await replayNode.start();
     } catch (error) {
-      await replayNode.stop(`start-up failed: ${(error as Error).message}`);
+      await replayNode.stop(`start-up failed: ${messageOf(error)}`);
       if (error instanceof RunnerConfigError) throw new UserError(error.message);
       throw error;
     }

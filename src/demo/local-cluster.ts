@@ -10,6 +10,7 @@ import { computeRunStatus, RunReader, type RunStatus } from '../status/index.js'
 import { createFileStore } from '../store/file.js';
 import { systemClock } from '../time/system-clock.js';
 import { scaledEnfManifest } from './scaled-run.js';
+import { messageOf } from '../util/message-of.js';
 
 /**
  * `npm start`: the product's main job on one machine. A file store under
@@ -127,6 +128,6 @@ function say(line: string): void {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`npm start: ${(error as Error).message ?? String(error)}\n`);
+  process.stderr.write(`npm start: ${messageOf(error)}\n`);
   process.exitCode = 1;
 });

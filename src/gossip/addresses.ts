@@ -1,12 +1,13 @@
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { GossipAddressError } from './errors.js';
+import { messageOf } from '../util/message-of.js';
 
 /** Parses a user-given multiaddr (--listen, --announce); one-line error naming it otherwise. */
 export function parseAddress(text: string): Multiaddr {
   try {
     return multiaddr(text);
   } catch (error) {
-    throw new GossipAddressError(text, `not a multiaddr (${(error as Error).message}); e.g. /ip4/0.0.0.0/tcp/4001`);
+    throw new GossipAddressError(text, `not a multiaddr (${messageOf(error)}); e.g. /ip4/0.0.0.0/tcp/4001`);
   }
 }
 

@@ -5,6 +5,7 @@ import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import type { PrivateKey } from '@libp2p/interface';
 import { PeerIdentityError } from './errors.js';
+import { messageOf } from '../util/message-of.js';
 
 /** Where the key lives inside a node's data directory. */
 export const IDENTITY_FILE = 'gossip-identity.key';
@@ -53,7 +54,7 @@ async function readIdentity(path: string): Promise<PeerIdentity | undefined> {
     bytes = await readFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new PeerIdentityError(path, `cannot read it (${(error as Error).message})`, { cause: error });
+    throw new PeerIdentityError(path, `cannot read it (${messageOf(error)})`, { cause: error });
   }
   let privateKey: PrivateKey;
   try {

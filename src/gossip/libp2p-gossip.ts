@@ -21,6 +21,7 @@ import { createRpcGate } from './rpc-gate.js';
 import { screenMessage } from './screen-message.js';
 import { ThrottleReport } from './throttle-report.js';
 import { Ticker, within } from '../time/ticker.js';
+import { messageOf } from '../util/message-of.js';
 
 type Envelope = 'schema' | 'run' | 'node' | 'id' | 'sentAt';
 type MessageBody = Omit<ProgressMessage, Envelope> | Omit<EventMessage, Envelope>;
@@ -168,7 +169,7 @@ class Libp2pGossip implements Gossip {
     } catch (error) {
       if ((error as Error).name !== 'UnsupportedListenAddressesError') throw error;
       // libp2p's message is a paragraph with stacks; keep the system error codes (EADDRINUSE, EADDRNOTAVAIL).
-      const codes = [...new Set((error as Error).message.match(/\bE[A-Z]{4,}\b/g) ?? [])];
+      const codes = [...new Set(messageOf(error).match(/\bE[A-Z]{4,}\b/g) ?? [])];
       throw new GossipListenError(this.options.listen ?? DEFAULT_LISTEN, codes.join(', ') || 'listen failed', { cause: error });
     }
     pubsub.subscribe(this.topics.progress);
@@ -352,7 +353,7 @@ class Libp2pGossip implements Gossip {
       this.stats.handshakeFailures += 1;
       if (this.mismatchWarned.has(peer)) return;
       this.mismatchWarned.add(peer);
-      this.logger.warn({ ...who, error: (error as Error).message }, handshake);
+      this.logger.warn({ ...who, error: messageOf(error) }, handshake);
     } finally {
       timeout.clear();
     }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { SwarmKeyError } from './errors.js';
+import { messageOf } from '../util/message-of.js';
 
 /**
  * The optional pre-shared key of a private gossip network (libp2p pnet, the
@@ -19,7 +20,7 @@ export async function readSwarmKey(path: string): Promise<Uint8Array> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    const why = (error as NodeJS.ErrnoException).code ?? messageOf(error);
     throw new SwarmKeyError(path, `cannot read it (${why}); give every node of the run the same key file, made once with \`replay-node swarm-key --out FILE\``, { cause: error });
   }
   return parseSwarmKey(text, path);
@@ -47,6 +48,6 @@ export async function writeNewSwarmKey(path: string): Promise<void> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw new SwarmKeyError(path, 'already exists (not replaced: nodes using it would be cut off)');
-    throw new SwarmKeyError(path, `cannot write it (${code ?? (error as Error).message})`, { cause: error });
+    throw new SwarmKeyError(path, `cannot write it (${code ?? messageOf(error)})`, { cause: error });
   }
 }

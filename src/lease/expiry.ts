@@ -24,14 +24,66 @@ import { boundTtl, excessiveTtlMessage } from './ttl-bound.js';
  * One judge per node, kept across reads: rule 1 needs memory. It holds one
  * small entry per lease key seen.
  */
+/**
+ * The one-second margin the store-clock rule waits beyond a limit: S3 stamps
+ * (`Date`, `Last-Modified`) have one-second resolution, so an age computed
+ * from them can exceed the real one by up to a second. Every judge of
+ * staleness (leases here, node and observer records in src/node, status in
+ * src/status) uses this one value through the functions below.
+ */
+export const STORE_CLOCK_MARGIN_MS = 1_000;
+
+/**
+ * Rule 1 (first-sight dating): a version this observer has seen unchanged
+ * for `unchangedMs` on its monotonic clock (from its first sighting) is
+ * older than `limitMs`. Strictly greater: at exactly the limit it is not.
+ */
+export function unchangedSaysOlder(unchangedMs: number, limitMs: number): boolean {
+  return unchangedMs > limitMs;
+}
+
+/**
+ * Rule 2 (store clock), from an age already measured on the store's clock
+ * (`Date` minus `Last-Modified`, or an estimate of the store's now minus
+ * `Last-Modified`): older than `limitMs` once it exceeds the limit plus the
+ * margin. Strictly greater.
+ */
+export function storeAgeSaysOlder(storeAgeMs: number, limitMs: number, marginMs = STORE_CLOCK_MARGIN_MS): boolean {
+  return storeAgeMs > limitMs + marginMs;
+}
+
+/** Rule 2 from one response: the store's `Date` minus the object's `Last-Modified` (Dates or epoch ms). */
+export function storeClockSaysOlder(storeDate: Date | number, lastModified: Date | number, limitMs: number, marginMs = STORE_CLOCK_MARGIN_MS): boolean {
+  return storeAgeSaysOlder(epochMs(storeDate) - epochMs(lastModified), limitMs, marginMs);
+}
+
+/**
+ * Rule 2 solved for the time: the store-clock time (epoch ms) after which a
+ * version last modified at `lastModifiedMs` is older than `limitMs`, i.e.
+ * `storeAgeSaysOlder(t - lastModifiedMs, limitMs, marginMs)` exactly when
+ * `t > storeClockOlderAfter(lastModifiedMs, limitMs, marginMs)`.
+ */
+export function storeClockOlderAfter(lastModifiedMs: number, limitMs: number, marginMs = STORE_CLOCK_MARGIN_MS): number {
+  return lastModifiedMs + limitMs + marginMs;
+}
+
+function epochMs(t: Date | number): number {
+  return typeof t === 'number' ? t : t.getTime();
+}
+
 export interface ExpiryOptions {
   /** The run's lease TTL: used for a lease whose record is unreadable (corrupt), and the base of the cap on what a lease may claim. */
   fallbackTtlMs: number;
   /** Where a lease claiming too long a TTL is reported (once per version). */
   logger?: Pick<Logger, 'warn'>;
-  /** Extra time the store-clock rule waits beyond the TTL. Default 1000 ms (S3 stamps have one-second resolution). */
+  /** Extra time the store-clock rule waits beyond the TTL. Default `STORE_CLOCK_MARGIN_MS` (S3 stamps have one-second resolution). */
   storeClockMarginMs?: number;
-  /** Set false for a store whose clock cannot be trusted; then only rule 1 applies. Default true. */
+  /**
+   * False: only rule 1 applies. For tests only (they isolate rule 1 with it):
+   * no configuration reaches it, and the other judges of staleness
+   * (src/node, src/status) always apply both rules, so a deployment cannot
+   * turn rule 2 off (docs/protocol.md §4). Default true.
+   */
   useStoreClock?: boolean;
 }
 
@@ -52,7 +104,7 @@ export class ExpiryJudge {
     private readonly clock: Pick<Clock, 'monotonic'>,
     private readonly options: ExpiryOptions,
   ) {
-    this.marginMs = options.storeClockMarginMs ?? 1_000;
+    this.marginMs = options.storeClockMarginMs ?? STORE_CLOCK_MARGIN_MS;
     this.useStoreClock = options.useStoreClock ?? true;
   }
 
@@ -65,11 +117,8 @@ export class ExpiryJudge {
 
     const ttlMs = this.ttlOf(snapshot);
     const unchangedFor = this.observe(snapshot.key, snapshot.etag, snapshot.seenAt);
-    if (unchangedFor > ttlMs) return { claimable: true, why: 'observer-clock' };
-    if (this.useStoreClock) {
-      const storeAge = snapshot.storeDate.getTime() - snapshot.lastModified.getTime();
-      if (storeAge > ttlMs + this.marginMs) return { claimable: true, why: 'store-clock' };
-    }
+    if (unchangedSaysOlder(unchangedFor, ttlMs)) return { claimable: true, why: 'observer-clock' };
+    if (this.useStoreClock && storeClockSaysOlder(snapshot.storeDate, snapshot.lastModified, ttlMs, this.marginMs)) return { claimable: true, why: 'store-clock' };
     return { claimable: false, why: 'held', waitMs: ttlMs - unchangedFor + 1 };
   }
 

@@ -3,6 +3,7 @@ import { checkKey } from '../store/key-check.js';
 import type { IntervalInput } from './build-manifest.js';
 import { ManifestInputError } from './errors.js';
 import { snapshotBlock } from './snapshots.js';
+import { messageOf } from '../util/message-of.js';
 
 /**
  * Migration from the anchor: its JSON job manifest (an array of slices with
@@ -33,7 +34,7 @@ export function parseEnfManifest(text: string, source: string, options: { allowG
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ManifestInputError(source, `not valid JSON (${(error as Error).message}); give the anchor's job manifest file`);
+    throw new ManifestInputError(source, `not valid JSON (${messageOf(error)}); give the anchor's job manifest file`);
   }
   if (!Array.isArray(value) || value.length === 0) {
     throw new ManifestInputError(source, 'not a non-empty JSON array of slices; give the anchor\'s job manifest file');
@@ -96,7 +97,7 @@ function snapshotKey(path: unknown, start: number, fail: (problem: string) => ne
   try {
     checkKey(key);
   } catch (error) {
-    fail(`snapshot_path ${path} does not map to a store key (${(error as Error).message})`);
+    fail(`snapshot_path ${path} does not map to a store key (${messageOf(error)})`);
   }
   const block = snapshotBlock(key);
   if (block !== undefined && block > start) fail(`snapshot_path ${path} is of block ${block}, after the slice's start ${start}`);

@@ -10,6 +10,7 @@ import { SnapshotHashError } from './errors.js';
 import type { Manifest } from './manifest.js';
 import { mapLimit } from '../util/map-limit.js';
 import { decodeSha256File, decodeSnapshotRecord, MAX_COMPANION_BYTES } from './snapshot-record.js';
+import { messageOf } from '../util/message-of.js';
 
 export interface SnapshotHashDeps {
   store: Store;
@@ -169,7 +170,7 @@ async function hashWithRetries(deps: SnapshotHashDeps, key: string, policy: Retr
       }
       const retryable = error instanceof BrokenStreamError || (error instanceof StoreError && error.retryable);
       if (!retryable) throw error;
-      const message = (error as Error).message;
+      const message = messageOf(error);
       if (attempt >= policy.attempts) {
         throw new SnapshotHashError(key, `cannot hash snapshot ${key}: ${attempt} tries failed (last: ${message}); retry when the store answers`, { cause: error });
       }
@@ -197,7 +198,7 @@ async function streamSha256(store: Store, key: string): Promise<{ sha256: string
     }
   } catch (error) {
     object.body.destroy();
-    throw new BrokenStreamError(`reading ${key} failed after ${bytes} bytes: ${(error as Error).message}`, { cause: error });
+    throw new BrokenStreamError(`reading ${key} failed after ${bytes} bytes: ${messageOf(error)}`, { cause: error });
   }
   return { sha256: hash.digest('hex'), bytes };
 }

@@ -6,6 +6,7 @@ import type { IdSource } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
 import { digestEntryOf, encodeDigest, MAX_DIGEST_ENTRIES, type DigestEntry, type DigestRecord } from '../records/digest-record.js';
 import type { ResultRecord } from '../records/result-record.js';
+import { messageOf } from '../util/message-of.js';
 
 export interface DigestWriterContext {
   store: Pick<Store, 'put'>;
@@ -60,7 +61,7 @@ export class DigestWriter {
       await putNew(this.ctx, key, encodeDigest(record), { attempts: ATTEMPTS, maxDelayMs: 1_000 });
       this.pending = this.pending.slice(batch.length);
     } catch (error) {
-      this.ctx.logger.warn({ entries: batch.length, err: (error as Error).message }, 'results digest not written; it will be retried with the next one (readers read those results directly meanwhile)');
+      this.ctx.logger.warn({ entries: batch.length, err: messageOf(error) }, 'results digest not written; it will be retried with the next one (readers read those results directly meanwhile)');
     }
   }
 }

@@ -1,5 +1,6 @@
 import { RunnerConfigError } from '../runner/runner-config-error.js';
 import { RunnerFailure } from '../runner/runner.js';
+import { messageOf } from '../util/message-of.js';
 
 /**
  * Runner errors that say this host is broken, not the item (issue 19, "one
@@ -36,7 +37,7 @@ export function hostFaultOf(error: unknown): HostFault | undefined {
   if (error instanceof RunnerConfigError) return { reason: 'runner-config', message: error.message };
   if (error instanceof RunnerFailure) return HOST_FAILURE_REASONS.has(error.reason) ? { reason: error.reason, message: error.message } : undefined;
   const code = errnoOf(error);
-  if (code !== undefined && HOST_ERRNO.has(code)) return { reason: 'data-dir-unusable', message: `${(error as Error).message}` };
+  if (code !== undefined && HOST_ERRNO.has(code)) return { reason: 'data-dir-unusable', message: `${messageOf(error)}` };
   return undefined;
 }
 

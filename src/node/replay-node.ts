@@ -29,6 +29,7 @@ import { StoreHealth } from './store-health.js';
 import type { HostFault } from './host-fault.js';
 import { ItemWork, type ItemOutcome } from './work-item.js';
 import { WorkView } from './work-view.js';
+import { messageOf } from '../util/message-of.js';
 
 export interface ReplayNodeDeps {
   store: Store;
@@ -202,7 +203,7 @@ export class ReplayNode {
     this.controlTicker.start();
     this.loop = this.mainLoop().catch((error: unknown) => {
       ctx.logger.error({ err: error }, 'node loop failed');
-      void this.shutdown({ reason: 'error', detail: (error as Error).message });
+      void this.shutdown({ reason: 'error', detail: messageOf(error) });
     });
   }
 

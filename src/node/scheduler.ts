@@ -1,6 +1,7 @@
 import { runKeys } from '../layout/keys.js';
 import type { GossipHints } from '../gossip/hints.js';
 import { claimLease } from '../lease/claim.js';
+import { storeAgeSaysOlder, unchangedSaysOlder } from '../lease/expiry.js';
 import { finishLease } from '../lease/finish.js';
 import type { AcquiredHow, HeldLease, LeaseSnapshot } from '../lease/lease.js';
 import { readLease } from '../lease/read-lease.js';
@@ -52,8 +53,6 @@ interface Candidate {
 const STALE_VIEW_LOSSES = 3;
 /** Leases that may have expired, read one by one up to this many; more mean the listing is old: rescan. */
 const EXPIRY_READS_BEFORE_RESCAN = 4;
-/** Store-clock stamps have one-second resolution. */
-const STORE_CLOCK_MARGIN_MS = 1_000;
 
 /**
  * Chooses what this node claims next, cheaply and without a herd:
@@ -174,7 +173,7 @@ export class Scheduler {
     for (const [item, k] of view.leased()) {
       const quietFor = this.deps.ctx.judge.observe(this.leaseKey(item.id), k.etag);
       const storeAge = this.deps.ctx.storeClock.ageOf(k.lastModified);
-      if ((suspects.has(item.id) || quietFor > ttl || storeAge > ttl + STORE_CLOCK_MARGIN_MS) && this.due(item.id, k.etag)) mayBeExpired.push(item);
+      if ((suspects.has(item.id) || unchangedSaysOlder(quietFor, ttl) || storeAgeSaysOlder(storeAge, ttl)) && this.due(item.id, k.etag)) mayBeExpired.push(item);
     }
     // Most leases that look quiet in an old listing are of items finished since (a done lease never
     // changes again): past a few, one rescan (a listing per thousand items) beats a GET each.

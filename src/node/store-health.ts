@@ -2,6 +2,7 @@ import { StoreError } from '../store/errors.js';
 import type { Clock } from '../time/clock.js';
 import type { IdSource } from '../util/ids.js';
 import type { Logger } from '../util/logger.js';
+import { messageOf } from '../util/message-of.js';
 
 export interface StoreHealthDeps {
   clock: Clock;
@@ -51,9 +52,9 @@ export class StoreHealth {
     this.failuresInRow++;
     if (!this.since) {
       this.since = { wall: this.deps.clock.now(), monotonic: this.deps.clock.monotonic(), what };
-      this.deps.logger.warn({ what, err: (error as Error).message }, 'store unavailable; work stops safely and resumes when it answers');
+      this.deps.logger.warn({ what, err: messageOf(error) }, 'store unavailable; work stops safely and resumes when it answers');
     } else {
-      this.deps.logger.debug({ what, err: (error as Error).message, failures: this.failuresInRow }, 'store still unavailable');
+      this.deps.logger.debug({ what, err: messageOf(error), failures: this.failuresInRow }, 'store still unavailable');
     }
     return true;
   }

@@ -1,5 +1,5 @@
 import { CorruptObjectError } from '../layout/schema.js';
-import type { ExpiryJudge } from '../lease/expiry.js';
+import { storeAgeSaysOlder, unchangedSaysOlder, type ExpiryJudge } from '../lease/expiry.js';
 import { mapLimit } from '../util/map-limit.js';
 import { getIfExists } from '../store/get-if-exists.js';
 import { listAllSeen, type Store } from '../store/store.js';
@@ -49,8 +49,6 @@ export interface Watched<T> {
   problem?: string;
 }
 
-/** Store-clock stamps have one-second resolution. */
-const STORE_CLOCK_MARGIN_MS = 1_000;
 const NAME = /^([A-Za-z0-9][A-Za-z0-9._-]{0,127})\.json$/;
 
 /**
@@ -129,7 +127,7 @@ export class WatchedRecords<T> {
     if (entry.record && entry.recordEtag === entry.etag && this.ctx.saysGone?.(entry.record)) return true;
     const staleAfter = this.ctx.staleAfterOf(entry.record);
     const unchangedFor = this.ctx.judge.observe(entry.key, entry.etag);
-    return unchangedFor > staleAfter || this.ctx.storeClock.ageOf(entry.lastModified) > staleAfter + STORE_CLOCK_MARGIN_MS;
+    return unchangedSaysOlder(unchangedFor, staleAfter) || storeAgeSaysOlder(this.ctx.storeClock.ageOf(entry.lastModified), staleAfter);
   }
 
   private async read(entry: Watched<T>): Promise<void> {

@@ -15,6 +15,7 @@ import { isoNow, type NodeContext } from './node-context.js';
 import { publishResult, type PublishOutcome } from './publish-result.js';
 import { recordFailure } from './record-failure.js';
 import { verdictOf, type ResultRecord } from '../records/result-record.js';
+import { messageOf } from '../util/message-of.js';
 
 export type ItemOutcome =
   /** `replicaConflicts`: sibling replicas whose results differ from ours (each recorded as a conflict). */
@@ -172,7 +173,7 @@ export class ItemWork {
       ctx.logger.debug({ item: item.id, outcome: outcome.kind }, 'finishing the lease of a written result');
     } catch (error) {
       // The store went away between the result and the release: the scheduler tries again once it answers.
-      ctx.logger.warn({ item: item.id, err: (error as Error).message }, 'lease of a written result not marked done yet; trying again later');
+      ctx.logger.warn({ item: item.id, err: messageOf(error) }, 'lease of a written result not marked done yet; trying again later');
       this.hooks.onOpenLease(item.id, own.epoch);
     }
   }
@@ -192,7 +193,7 @@ export class ItemWork {
     const record = keeper.lease.record;
     const failure = error instanceof RunnerFailure
       ? error
-      : new RunnerFailure('runner-error', `runner error: ${(error as Error)?.message ?? String(error)}`);
+      : new RunnerFailure('runner-error', `runner error: ${messageOf(error)}`);
     const details = {
       logTail: failure.details.logTail ?? [],
       ...(failure.details.exitCode === undefined ? {} : { exitCode: failure.details.exitCode }),

@@ -176,19 +176,19 @@ export class SyncedPrefix<T> {
 
   /** `syncOne` for several entries, with bounded concurrency; the first store error propagates after the rest were read. */
   async syncSome(targets: ReadonlyArray<{ id: string; key: string }>): Promise<void> {
-    let firstError: unknown;
+    let firstError: { error: unknown } | undefined;
     await mapLimit(targets, this.deps.concurrency, async ({ id, key }) => {
       try {
         await this.syncOne(id, key);
       } catch (error) {
-        firstError ??= error;
+        firstError ??= { error };
       }
     });
-    if (firstError !== undefined) throw firstError;
+    if (firstError) throw firstError.error;
   }
 
   private async readAll(toRead: ToRead[]): Promise<void> {
-    let firstError: unknown;
+    let firstError: { error: unknown } | undefined;
     await mapLimit(toRead, this.deps.concurrency, async ({ id, sighting }) => {
       try {
         const sentAt = this.deps.clock.monotonic();
@@ -211,10 +211,10 @@ export class SyncedPrefix<T> {
         // Not read: what the listing showed is all we know of this version.
         this.takeListed(id, sighting);
         this.unread.add(id);
-        firstError ??= error;
+        firstError ??= { error };
       }
     });
-    if (firstError !== undefined) throw firstError;
+    if (firstError) throw firstError.error;
   }
 
   /** The entry becomes the listed version, unread: no value, or the older one flagged `outdated`. */

@@ -14,6 +14,7 @@ import {
 } from './probe-checks.js';
 import { ProbeRequests, ProbeUnavailableError, probeRetryPolicy } from './probe-retry.js';
 import { overwrite, type Store } from './store.js';
+import { messageOf } from '../util/message-of.js';
 
 export type { ProbeCheckName } from './probe-checks.js';
 export { ProbeUnavailableError } from './probe-retry.js';
@@ -152,7 +153,7 @@ export async function probeStore(store: Store, deps: ProbeDeps): Promise<ProbeRe
     if (failure) throw failure.error;
     // Transient errors that outlast the retries mean the store is unavailable, not that it is unsafe.
     if (error instanceof ProbeUnavailableError) throw error;
-    checks.push({ name: 'cleanup', ok: false, detail: `could not remove ${dir}: ${(error as Error).message}`, ms: 0, transientErrors: cleanupIo.transientErrors });
+    checks.push({ name: 'cleanup', ok: false, detail: `could not remove ${dir}: ${messageOf(error)}`, ms: 0, transientErrors: cleanupIo.transientErrors });
   }
   if (failure) throw failure.error;
   const failed = checks.find((c) => !c.ok);

@@ -26,6 +26,7 @@ import {
 } from './store-tasks.js';
 import { runWorkers } from './worker-client.js';
 import type { WorkerStoreSpec } from './worker-store.js';
+import { wallNow } from '../support/wall-clock.js';
 
 /**
  * The store conformance suite: one module, run by every backend in a few
@@ -332,7 +333,7 @@ async function collect(store: Store, prefix: string): Promise<ObjectInfo[]> {
 /** The store's clock must be a real instant near ours (S3 refuses requests skewed by 15 minutes). */
 function expectSaneDate(date: Date): void {
   expect(date).toBeInstanceOf(Date);
-  expect(Math.abs(date.getTime() - Date.now())).toBeLessThan(15 * 60_000);
+  expect(Math.abs(date.getTime() - wallNow())).toBeLessThan(15 * 60_000);
 }
 
 async function inBatches<T>(items: T[], size: number, fn: (item: T) => Promise<unknown>): Promise<void> {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import type { WorkerStoreSpec } from './worker-store.js';
+import { wallTimer } from '../support/wall-clock.js';
 
 const workerScript = fileURLToPath(new URL('./store-worker.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -16,7 +17,7 @@ export async function runWorkers<T>(spec: WorkerStoreSpec, task: string, argList
   const workers = argLists.map((args) => startWorker(spec, task, args));
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`store workers (${task}) still running after ${timeoutMs} ms; killed`)), timeoutMs);
+    timer = wallTimer(() => reject(new Error(`store workers (${task}) still running after ${timeoutMs} ms; killed`)), timeoutMs);
   });
   try {
     return await Promise.race([

@@ -2,11 +2,12 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { LoopSlicer } from '../../src/gossip/loop-slicer.js';
 import { systemClock } from '../../src/time/system-clock.js';
+import { wallInterval, wallMonotonic } from '../support/wall-clock.js';
 
 /** Burns `ms` of CPU without yielding. */
 function busy(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
+  const end = wallMonotonic() + ms;
+  while (wallMonotonic() < end) {
     // spin
   }
 }
@@ -15,7 +16,7 @@ describe('LoopSlicer', () => {
   it('lets timers run during a long run of microtasks', async () => {
     const slicer = new LoopSlicer(systemClock, 10);
     let ticks = 0;
-    const timer = setInterval(() => {
+    const timer = wallInterval(() => {
       ticks += 1;
     }, 5);
     const delay = monitorEventLoopDelay({ resolution: 5 });

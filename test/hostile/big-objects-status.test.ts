@@ -19,6 +19,7 @@ import { systemClock } from '../../src/time/system-clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { runBuiltCli } from '../support/cli.js';
 import { RunFixture } from '../status/support/run-fixture.js';
+import { wallMonotonic } from '../support/wall-clock.js';
 
 const BIG = 130_000;
 let dir: string;
@@ -87,11 +88,11 @@ describe('an oversized record in the bucket', () => {
     try {
       observer.start();
       const base = await server.start();
-      const started = performance.now();
+      const started = wallMonotonic();
       const response = await fetch(`${base}/api/runs/r1`, { signal: AbortSignal.timeout(60_000) });
       expect(response.status).toBe(200);
       const status = (await response.json()) as RunStatus & { storeError: unknown };
-      expect(performance.now() - started).toBeLessThan(60_000);
+      expect(wallMonotonic() - started).toBeLessThan(60_000);
       expect(status.storeError).toBeNull();
       expect(status.nodes.map((n) => n.node)).toEqual(['sane']);
       expect(status.problems.map((p) => p.key)).toContain(run.keys.node('huge'));

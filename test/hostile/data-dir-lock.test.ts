@@ -14,6 +14,7 @@ import { systemClock } from '../../src/time/system-clock.js';
 import { NodeProcess } from '../node/support/node-process.js';
 import { CHAIN, FAKE_NODEOS } from '../runner/support/nodeos-world.js';
 import { runBuiltCli } from '../support/cli.js';
+import { wallDate } from '../support/wall-clock.js';
 
 /**
  * Issue 19: two `replay-node join` with the same --node and --data-dir ran
@@ -96,7 +97,7 @@ describe('two replay-node join on one data directory', () => {
     const files = createFileStore(nodeosStore, { clock: systemClock });
     await files.put('snapshots/genesis.json', JSON.stringify({ chain_id: CHAIN, initial_timestamp: '2018-06-08T08:08:08.888' }), overwrite);
     await publishManifest(files, buildManifest({
-      run: 'n', createdAt: new Date().toISOString(), intervals: [{ start: 0, end: 100 }], chainId: CHAIN, defaults: { leaseTtlMs: 10_000, minFreeDiskBytes: 1 },
+      run: 'n', createdAt: wallDate().toISOString(), intervals: [{ start: 0, end: 100 }], chainId: CHAIN, defaults: { leaseTtlMs: 10_000, minFreeDiskBytes: 1 },
     }));
     const dataDir = join(dir, 'nodeos');
     const node = new NodeProcess('x1', ['--store', `file://${nodeosStore}`, '--run', 'n', '--runner', 'nodeos', '--nodeos-bin', FAKE_NODEOS, '--data-dir', dataDir, '--no-gossip', '--exit-when-done'], {

@@ -8,6 +8,7 @@ import type { ForeignReport } from '../../src/store/file-foreign.js';
 import { create, isNotModified, overwrite, update, type StoredObject } from '../../src/store/store.js';
 import { systemClock } from '../../src/time/system-clock.js';
 import { placeForeign, type ForeignKind } from './file-store-support.js';
+import { wallTimer } from '../support/wall-clock.js';
 
 /**
  * Issue 19: anything at a key that the file store did not write (a FIFO, a
@@ -37,7 +38,7 @@ afterEach(async () => {
 /** A hang here is the bug (a FIFO opened for reading blocks for ever): fail after a generous while instead. */
 async function soon<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} hung`)), 30_000)));
+  const hung = new Promise<never>((_, reject) => (timer = wallTimer(() => reject(new Error(`${what} hung`)), 30_000)));
   try {
     return await Promise.race([promise, hung]);
   } finally {

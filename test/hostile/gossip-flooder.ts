@@ -14,6 +14,7 @@ import { createLibp2pNode } from '../../src/gossip/create-libp2p-node.js';
 import { GOSSIP_SCHEMA, eventsTopic, progressTopic } from '../../src/gossip/messages.js';
 import { systemClock } from '../../src/time/system-clock.js';
 import { systemIds } from '../../src/util/ids.js';
+import { wallMonotonic } from '../support/wall-clock.js';
 
 export interface FlooderConfig {
   run: string;
@@ -41,7 +42,7 @@ const encode = (value: object): Uint8Array => new TextEncoder().encode(JSON.stri
 
 /** As fast as it can: every publish is started at once (each signs at once, the sends queue). */
 async function flood(count: number, item: string): Promise<void> {
-  const started = performance.now();
+  const started = wallMonotonic();
   const sends: Array<Promise<unknown>> = [];
   for (let i = 0; i < count; i++) {
     const envelope = { schema: GOSSIP_SCHEMA, run: config.run, node: config.node, id: systemIds.ulid(), sentAt: systemClock.now() };
@@ -52,7 +53,7 @@ async function flood(count: number, item: string): Promise<void> {
     sends.push(node.services.pubsub.publish(topic, encode(body)).catch(() => undefined));
   }
   await Promise.all(sends);
-  out({ ev: 'flooded', count, ms: Math.round(performance.now() - started) });
+  out({ ev: 'flooded', count, ms: Math.round(wallMonotonic() - started) });
 }
 
 for await (const line of createInterface({ input: process.stdin })) {

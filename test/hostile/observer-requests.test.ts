@@ -23,6 +23,7 @@ import { systemClock } from '../../src/time/system-clock.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { SseClient } from '../observer/support/sse-client.js';
 import { RunFixture } from '../status/support/run-fixture.js';
+import { wallMonotonic, wallSleep } from '../support/wall-clock.js';
 
 /** A tag per field; the raw `<x-...>` must never appear in a response, its escaped form must. */
 const tag = (field: string): string => `<x-${field} onmouseover="alert('${field}')">`;
@@ -57,8 +58,8 @@ beforeAll(async () => {
   server = new ObserverServer({ observer, clock: systemClock, host: '127.0.0.1', port: 0, logger: silentLogger });
   base = await server.start();
   port = Number(new URL(base).port);
-  const deadline = performance.now() + 60_000;
-  while (!(observer.get('r1')?.current()?.status.complete) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const deadline = wallMonotonic() + 60_000;
+  while (!(observer.get('r1')?.current()?.status.complete) && wallMonotonic() < deadline) await wallSleep(50);
 });
 
 afterAll(async () => {

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { itemId, runKeys } from '../../src/layout/keys.js';
 import { decodeLease } from '../../src/records/lease-record.js';
@@ -10,6 +9,7 @@ import { checkHistory, formatHistoryReport, LogHistory } from '../support/histor
 import { describeS3, freshS3Store, type S3TestStore } from '../support/s3.js';
 import { Cluster, publishRun } from './support/cluster-world.js';
 import type { NodeProcess } from './support/node-process.js';
+import { wallMonotonic, wallSleep, wallTimer } from '../support/wall-clock.js';
 
 /**
  * Scenario tests of issue 12 ("safe under faults"): real `replay-node join`
@@ -63,7 +63,7 @@ describeS3('replay nodes under store faults (fault proxy in front of RGW)', () =
   const within = async <T>(promise: Promise<T>, ms: number, what: string): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}:\n${cluster.nodes.map((p) => `--- ${p.node}\n${p.tail(12)}`).join('\n')}`)), ms);
+      timer = wallTimer(() => reject(new Error(`timed out waiting for ${what}:\n${cluster.nodes.map((p) => `--- ${p.node}\n${p.tail(12)}`).join('\n')}`)), ms);
     });
     try {
       return await Promise.race([promise, timeout]);
@@ -101,15 +101,15 @@ describeS3('replay nodes under store faults (fault proxy in front of RGW)', () =
       // A getter: the proxy reads `until` when the rule matches, so each page gets its own 2.2 s.
       action: { kind: 'hold', get until() {
         pages++;
-        listingBegan ??= performance.now();
-        return Promise.race([lateRenewal, sleep(2_200)]);
+        listingBegan ??= wallMonotonic();
+        return Promise.race([lateRenewal, wallSleep(2_200)]);
       } },
     });
     proxy.rule({ match: (r) => r.client === 'holder' && isLeasePut(r) && holding, action: hold(renewalGate) });
     proxy.rule({
       match: (r) => r.client === 'holder' && isLeasePut(r) && listingBegan !== undefined,
       action: afterUpstream((rec) => {
-        if (accepted(rec.status) && !holding && performance.now() - listingBegan! >= 3_000) {
+        if (accepted(rec.status) && !holding && wallMonotonic() - listingBegan! >= 3_000) {
           holding = true;
           renewalLanded();
         }

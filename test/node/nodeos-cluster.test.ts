@@ -12,6 +12,7 @@ import { overwrite } from '../../src/store/store.js';
 import { CHAIN, FAKE_NODEOS, fakeSnapshot, zstdCompress } from '../runner/support/nodeos-world.js';
 import { describeS3 } from '../support/s3.js';
 import { keysUnder, readJson, readResults, s3Target, useCluster } from './support/cluster-world.js';
+import { wallDate } from '../support/wall-clock.js';
 
 /**
  * The nodeos runner end to end inside real replay nodes (issue 5): three
@@ -40,7 +41,7 @@ describeS3('nodeos runner in a cluster on RGW', () => {
     }
     const manifest = buildManifest({
       run: fx.run,
-      createdAt: new Date().toISOString(),
+      createdAt: wallDate().toISOString(),
       intervals: Array.from({ length: ITEMS }, (_, i) => ({ start: i * SPAN, end: (i + 1) * SPAN })),
       snapshots: await listSnapshots(store),
       chainId: CHAIN,

@@ -17,6 +17,7 @@ import { listAll } from '../../src/store/store.js';
 import { systemClock } from '../../src/time/system-clock.js';
 import { seededIds } from '../../src/util/ids.js';
 import { silentLogger } from '../../src/util/logger.js';
+import { testRandom } from '../support/wall-clock.js';
 
 /**
  * The scheduler alone, many of them in one process on one memory store
@@ -67,7 +68,7 @@ async function drain(ctx: NodeContext): Promise<{ claimed: string[]; wasted: num
 
 describe('scheduler', () => {
   it('8 nodes over 400 items: each item claimed exactly once, under 0.1 wasted writes per claim', async () => {
-    const store = new MemoryStore({ clock: systemClock, latencyMs: () => Math.random() * 2 });
+    const store = new MemoryStore({ clock: systemClock, latencyMs: () => testRandom() * 2 });
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => drain(nodeContext(store, `n${i}`, i + 1, 400))));
     const all = results.flatMap((r) => r.claimed);
     expect(all).toHaveLength(400);

@@ -3,11 +3,11 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/runner/nodeos/config.js';
 import { simBlockId, simIntegrityHash } from '../../src/runner/sim-chain.js';
 import { BAD_SNAPSHOT_KINDS, badSnapshot, badSnapshotMessage, CHAIN, FAKE_NODEOS, fakeSnapshot, SNAPSHOT_MAGIC } from './support/nodeos-world.js';
+import { wallMonotonic, wallTimer } from '../support/wall-clock.js';
 
 /**
  * The fake nodeos (test/fixtures/fake-nodeos/nodeos.cjs) against the
@@ -38,7 +38,7 @@ class Fake {
       const parts = (this.partial + chunk).split('\n');
       this.partial = parts.pop()!;
       for (const text of parts) {
-        this.lines.push({ text, at: performance.now() });
+        this.lines.push({ text, at: wallMonotonic() });
         this.waiters = this.waiters.filter((w) => (w.re.test(text) ? (w.resolve(text), false) : true));
       }
     });
@@ -58,7 +58,7 @@ class Fake {
     const seen = this.lines.find((l) => re.test(l.text));
     if (seen) return Promise.resolve(seen.text);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${re}\n${this.log}`)), timeoutMs);
+      const timer = wallTimer(() => reject(new Error(`timed out waiting for ${re}\n${this.log}`)), timeoutMs);
       this.waiters.push({ re, resolve: (line) => (clearTimeout(timer), resolve(line)) });
       void this.closed.then(() => {
         clearTimeout(timer);

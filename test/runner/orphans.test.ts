@@ -1,7 +1,6 @@
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
@@ -12,6 +11,7 @@ import { processStartTime } from '../../src/runner/nodeos/process-identity.js';
 import { systemClock } from '../../src/time/system-clock.js';
 import { alive, createWorldIn, FAKE_NODEOS, FAST, type World } from './support/nodeos-world.js';
 import { capturingLogger } from './support/capture-logger.js';
+import { wallSleep } from '../support/wall-clock.js';
 
 /**
  * No nodeos outlives its replay-node: kill the process that runs the nodeos
@@ -27,7 +27,7 @@ afterEach(async () => {
 async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000): Promise<void> {
   for (let waited = 0; waited < timeoutMs; waited += 25) {
     if (await check()) return;
-    await sleep(25);
+    await wallSleep(25);
   }
   throw new Error(`timed out waiting for ${what}`);
 }
@@ -140,7 +140,7 @@ describe('leftover nodeos of an earlier replay-node', () => {
 
     child.kill('SIGKILL');
     await child;
-    await sleep(500);
+    await wallSleep(500);
     expect(await processStartTime(nodeosPid)).toBeDefined(); // orphaned: nothing killed it
 
     const { logger, messages } = capturingLogger();
@@ -180,7 +180,7 @@ describe('leftover nodeos of an earlier replay-node', () => {
     const { logger, messages } = capturingLogger();
     const { runner } = await newRunner(dir, logger);
     await runner.prepare();
-    await sleep(300); // a stray SIGINT would have landed by now
+    await wallSleep(300); // a stray SIGINT would have landed by now
     expect(await processStartTime(reused.pid!)).toBe(reusedStart);
     expect(await processStartTime(elsewhere.pid!)).toBe(elsewhereStart);
     expect(messages.filter((m) => m.includes('leftover'))).toEqual([]);

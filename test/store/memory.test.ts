@@ -6,12 +6,13 @@ import { create, overwrite, update } from '../../src/store/store.js';
 import { ManualClock } from '../../src/time/manual-clock.js';
 import { systemClock } from '../../src/time/system-clock.js';
 import { storeConformanceTests } from '../conformance/store.js';
+import { testRandom } from '../support/wall-clock.js';
 
 // Processes cannot share a memory store, so the suite's contended cases run
 // as concurrent async tasks here; 0-2 ms of injected latency per request
 // makes them interleave between the condition check and the write.
 storeConformanceTests('memory', {
-  setup: async () => ({ store: new MemoryStore({ clock: systemClock, latencyMs: () => Math.random() * 2 }) }),
+  setup: async () => ({ store: new MemoryStore({ clock: systemClock, latencyMs: () => testRandom() * 2 }) }),
   // The memory store holds bodies in memory: the round trip checks content, not flatness.
   bigObjectBytes: 16 * 1024 * 1024,
   flatMemory: false,

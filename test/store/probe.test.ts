@@ -25,6 +25,7 @@ import { seededIds, systemIds } from '../../src/util/ids.js';
 import { ignoringS3Server, type FakeS3Server } from '../support/fake-s3-server.js';
 import { adminClient, describeS3, freshS3Store, s3TestTarget } from '../support/s3.js';
 import { faultyStore } from './support/faulty-store.js';
+import { testRandom } from '../support/wall-clock.js';
 
 const deps = { clock: systemClock, ids: systemIds };
 const byName = (report: ProbeReport) => Object.fromEntries(report.checks.map((c) => [c.name, c.ok]));
@@ -90,7 +91,7 @@ describe('capability probe', () => {
   });
 
   it('trusts the memory and file stores, and leaves no probe object behind', async () => {
-    for (const store of [new MemoryStore({ clock: systemClock, latencyMs: () => Math.random() * 2 }), createFileStore(dir, { clock: systemClock })]) {
+    for (const store of [new MemoryStore({ clock: systemClock, latencyMs: () => testRandom() * 2 }), createFileStore(dir, { clock: systemClock })]) {
       const report = await assertStoreSafe(store, deps);
       expect(report.ok, store.description).toBe(true);
       expect(report.checks.map((c) => c.name)).toEqual([

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { listAll, type Store } from '../../store/store.js';
 import { RunnerFailure } from '../runner.js';
 import { DecompressError, downloadObject } from './download.js';
+import { messageOf } from '../../util/message-of.js';
 
 /**
  * Optional block-log input: nodeos splits its block log into stride files
@@ -53,7 +54,7 @@ export async function fetchStrideFile(store: Store, prefix: string, start: numbe
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     const reason = error instanceof DecompressError ? 'corrupt-blocks' : 'fetch-failed';
-    throw new RunnerFailure(reason, `block log ${stride.key}: ${(error as Error).message}`);
+    throw new RunnerFailure(reason, `block log ${stride.key}: ${messageOf(error)}`);
   }
   return logPath;
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { RunnerConfigError } from '../runner-config-error.js';
+import { messageOf } from '../../util/message-of.js';
 
 /**
  * config.ini for each nodeos start, from a template modelled on the ENF
@@ -96,7 +97,7 @@ export async function readOverrides(path: string | undefined): Promise<IniEntry[
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new RunnerConfigError(`cannot read nodeos config override ${path}: ${(error as Error).message}`);
+    throw new RunnerConfigError(`cannot read nodeos config override ${path}: ${messageOf(error)}`);
   }
   return parseIni(text, path);
 }

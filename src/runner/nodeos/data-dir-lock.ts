@@ -6,6 +6,7 @@ import type { Clock } from '../../time/clock.js';
 import type { Logger } from '../../util/logger.js';
 import { RunnerConfigError } from '../runner-config-error.js';
 import { isRunning, parseProcessRecord, processStartTime } from './process-identity.js';
+import { messageOf } from '../../util/message-of.js';
 
 /**
  * One replay-node per data directory (issue 13): a second one on the same
@@ -53,7 +54,7 @@ export class DataDirLock {
     try {
       await mkdir(dataDir, { recursive: true });
     } catch (error) {
-      throw new RunnerConfigError(`cannot create the nodeos data directory ${dataDir}: ${(error as Error).message}`);
+      throw new RunnerConfigError(`cannot create the nodeos data directory ${dataDir}: ${messageOf(error)}`);
     }
     const pid = deps.pid ?? process.pid;
     const startTime = await processStartTime(pid);

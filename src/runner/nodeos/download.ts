@@ -5,6 +5,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Store } from '../../store/store.js';
+import { messageOf } from '../../util/message-of.js';
 
 /**
  * Streams one store object to a local file, hashing the stored bytes on the
@@ -58,7 +59,7 @@ export async function downloadObject(store: Store, key: string, target: string, 
     await rm(target, { force: true });
     if (signal?.aborted) throw signal.reason;
     if (error instanceof DecompressError) throw error;
-    throw new TransferError(`downloading ${key} failed: ${(error as Error).message}`, { cause: error });
+    throw new TransferError(`downloading ${key} failed: ${messageOf(error)}`, { cause: error });
   }
   return { sha256: hash.digest('hex'), bytes };
 }
@@ -84,20 +85,21 @@ async function decompressInto(source: NodeJS.ReadableStream, hasher: Transform, 
     zstd.on('close', (code, sig) => resolve({ code, signal: sig }));
   });
   // zstd dying on bad input closes its stdin (EPIPE here); its exit status says why.
+  // The feed's failure, kept as a failure (a thrown value may be anything, even falsy).
   const feeding = pipeline(source, hasher, zstd.stdin!, { signal }).then(
-    () => undefined,
-    (error: unknown) => error,
+    (): { error: unknown } | undefined => undefined,
+    (error: unknown) => ({ error }),
   );
   const result = await exited;
   const feedError = await feeding;
   if (signal?.aborted) throw signal.reason;
   if (result.error) throw new TransferError(`cannot run zstd: ${result.error.message}`);
   // A source failure also makes zstd see a truncated stream: report the source, not corruption.
-  const code = (feedError as NodeJS.ErrnoException | undefined)?.code;
-  if (feedError && code !== 'EPIPE' && code !== 'ERR_STREAM_DESTROYED') throw feedError;
+  const code = (feedError?.error as NodeJS.ErrnoException | undefined)?.code;
+  if (feedError && code !== 'EPIPE' && code !== 'ERR_STREAM_DESTROYED') throw feedError.error;
   if (result.code !== 0) {
     const why = stderr.trim().split('\n').pop() || `zstd exited ${result.code ?? result.signal}`;
     throw new DecompressError(why);
   }
-  if (feedError) throw feedError;
+  if (feedError) throw feedError.error;
 }

@@ -7,6 +7,7 @@ import type { Store } from '../../store/store.js';
 import type { Clock } from '../../time/clock.js';
 import { RunnerFailure } from '../runner.js';
 import { DecompressError, downloadObject } from './download.js';
+import { messageOf } from '../../util/message-of.js';
 
 /**
  * Snapshots streamed from the store into a local cache, decompressed on the
@@ -92,7 +93,7 @@ export class SnapshotCache {
       return createHash('sha256').update(`${ref.key}\n${info.etag}`).digest('hex');
     } catch (error) {
       if (error instanceof NotFoundError) throw new RunnerFailure('missing-snapshot', `snapshot ${ref.key} is not in the store`);
-      throw new RunnerFailure('fetch-failed', `cannot read snapshot ${ref.key}: ${(error as Error).message}`);
+      throw new RunnerFailure('fetch-failed', `cannot read snapshot ${ref.key}: ${messageOf(error)}`);
     }
   }
 
@@ -108,7 +109,7 @@ export class SnapshotCache {
       }
       if (signal.aborted) throw error;
       if ((error as Error).cause instanceof NotFoundError) throw new RunnerFailure('missing-snapshot', `snapshot ${ref.key} is not in the store`);
-      throw new RunnerFailure('fetch-failed', (error as Error).message);
+      throw new RunnerFailure('fetch-failed', messageOf(error));
     }
     if (ref.sha256 && result.sha256 !== ref.sha256.toLowerCase()) {
       await rm(tmp, { force: true });

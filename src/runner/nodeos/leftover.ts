@@ -5,6 +5,7 @@ import type { Logger } from '../../util/logger.js';
 import { RunnerConfigError } from '../runner-config-error.js';
 import { readPidFiles, type NodeosPidRecord } from './nodeos-pid-file.js';
 import { isRunning } from './process-identity.js';
+import { messageOf } from '../../util/message-of.js';
 
 /**
  * A nodeos that outlived its replay-node (killed where the parent-death
@@ -57,7 +58,7 @@ async function signal(record: NodeosPidRecord, name: NodeJS.Signals, what: strin
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ESRCH') return;
-    throw new RunnerConfigError(`cannot stop ${what} (${name}: ${code ?? (error as Error).message}); stop it, then start replay-node again`);
+    throw new RunnerConfigError(`cannot stop ${what} (${name}: ${code ?? messageOf(error)}); stop it, then start replay-node again`);
   }
 }
 

@@ -21,6 +21,7 @@ import type { NodeosProcess } from './process.js';
 import { readOnlyHash } from './read-only-hash.js';
 import { runReplay, type ReplayInput } from './replay.js';
 import type { NodeosSession } from './session.js';
+import { messageOf } from '../../util/message-of.js';
 
 /**
  * The `nodeos` runner (issue 5, docs/runners.md): per item, fetch the
@@ -220,7 +221,7 @@ export class NodeosRunner implements Runner {
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       const missing = (error as Error).cause instanceof NotFoundError;
-      throw new RunnerFailure('missing-genesis', missing ? `no ${GENESIS_KEY} in the store for a genesis item; upload it or pass --genesis-json` : (error as Error).message);
+      throw new RunnerFailure('missing-genesis', missing ? `no ${GENESIS_KEY} in the store for a genesis item; upload it or pass --genesis-json` : messageOf(error));
     }
     return path;
   }

@@ -1,6 +1,7 @@
 import { mkdir, statfs } from 'node:fs/promises';
 import { execa } from 'execa';
 import { RunnerConfigError } from '../runner-config-error.js';
+import { messageOf } from '../../util/message-of.js';
 
 /**
  * Checks before any work, each with an error naming what is missing and
@@ -22,7 +23,7 @@ export async function checkDataDir(dir: string, needBytes: number): Promise<void
   try {
     await mkdir(dir, { recursive: true });
   } catch (error) {
-    throw new RunnerConfigError(`cannot create the nodeos data directory ${dir}: ${(error as Error).message}`);
+    throw new RunnerConfigError(`cannot create the nodeos data directory ${dir}: ${messageOf(error)}`);
   }
   const shortage = await diskShortage(dir, needBytes);
   if (shortage) throw new RunnerConfigError(shortage);

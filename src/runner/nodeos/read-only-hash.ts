@@ -1,6 +1,7 @@
 import type { WorkItem } from '../runner.js';
 import { getInfo, getIntegrityHash, type ChainInfo } from './http.js';
 import { failure, startNodeos, type NodeosSession } from './session.js';
+import { messageOf } from '../../util/message-of.js';
 
 /**
  * When the replay did not end with nodeos's word that it reached END and
@@ -43,7 +44,7 @@ export async function readOnlyHash(session: NodeosSession, item: WorkItem, known
       return { headBlockId: hash.head_block_id || info.head_block_id, integrityHash: hash.integrity_hash.toLowerCase() };
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      throw failure(session, 'hash-unavailable', `get_integrity_hash failed: ${(error as Error).message}`);
+      throw failure(session, 'hash-unavailable', `get_integrity_hash failed: ${messageOf(error)}`);
     }
   } finally {
     await process.stop(options.killGraceMs, 'hash read');

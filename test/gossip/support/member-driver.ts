@@ -20,6 +20,7 @@ import type { GossipTuning } from '../../../src/gossip/gossip-options.js';
 import { systemClock } from '../../../src/time/system-clock.js';
 import { systemIds } from '../../../src/util/ids.js';
 import { createLogger } from '../../../src/util/logger.js';
+import { wallInterval, wallMonotonic } from '../../support/wall-clock.js';
 
 export interface DriverConfig {
   run: string;
@@ -84,7 +85,7 @@ if (!config.unlisted) {
   await rename(`${path}.tmp`, path);
 }
 gossip.setMembers(await readMembers());
-const poll = setInterval(() => {
+const poll = wallInterval(() => {
   void readMembers().then((records) => gossip.setMembers(records));
 }, 200);
 out({ ev: 'ready', peerId: gossip.peerId, addrs: gossip.addresses() });
@@ -104,7 +105,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   else if (command.cmd === 'counters') out({ ev: 'counters', counters: gossip.counters() });
   else if (command.cmd === 'usage') {
     const cpu = process.cpuUsage();
-    out({ ev: 'usage', rssBytes: process.memoryUsage().rss, cpuMicros: cpu.user + cpu.system, atMs: performance.now() });
+    out({ ev: 'usage', rssBytes: process.memoryUsage().rss, cpuMicros: cpu.user + cpu.system, atMs: wallMonotonic() });
   }
   else if (command.cmd === 'stop') await shutdown();
 }

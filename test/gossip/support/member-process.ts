@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { GossipCounters, ReceivedMessage } from '../../../src/gossip/gossip.js';
 import type { DriverCommand, DriverConfig } from './member-driver.js';
+import { wallTimer } from '../../support/wall-clock.js';
 
 const driver = fileURLToPath(new URL('./member-driver.ts', import.meta.url));
 
@@ -67,7 +68,7 @@ export class MemberProcess {
     const seen = this.lines.find(test);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = wallTimer(() => {
         this.waiters.delete(waiter);
         reject(new Error(`${this.node}: no ${what} within ${timeoutMs} ms; stderr: ${this.stderr.slice(-2000)}`));
       }, timeoutMs);
@@ -132,7 +133,7 @@ export class MemberProcess {
   async stop(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.send({ cmd: 'stop' });
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
+    const timer = wallTimer(() => this.child.kill('SIGKILL'), 5_000);
     await this.exited;
     clearTimeout(timer);
   }

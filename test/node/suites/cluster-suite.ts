@@ -9,6 +9,7 @@ import type { Store } from '../../../src/store/store.js';
 import { systemClock } from '../../../src/time/system-clock.js';
 import { until } from '../../support/until.js';
 import { readDigestEntries, useCluster, keysUnder, publishRun, readJson, readLeases, readResults, type StoreTarget } from '../support/cluster-world.js';
+import { wallMonotonic } from '../../support/wall-clock.js';
 
 /**
  * The lease guarantees with real processes of the real CLI, real signals and
@@ -106,10 +107,10 @@ export function clusterTests(name: string, makeTarget: () => Promise<StoreTarget
       const plain = fx.cluster.join('plain', [...FAST, '--exit-when-done']);
       await behind.claimed();
       ahead.signal('SIGKILL');
-      const killedAt = performance.now();
+      const killedAt = wallMonotonic();
       const taken = claim.item as string;
       await until(() => readLeases(fx.target.store, fx.run).then((l) => l.get(taken)?.epoch ?? 0), (epoch) => epoch >= 2, 'take-over of the dead node\'s lease', 45_000);
-      const failoverMs = performance.now() - killedAt;
+      const failoverMs = wallMonotonic() - killedAt;
       expect((await behind.exited).code).toBe(0);
       expect((await plain.exited).code).toBe(0);
 
@@ -159,12 +160,12 @@ export function clusterTests(name: string, makeTarget: () => Promise<StoreTarget
       await taker.waitForLog((l) => l.msg === 'node starting', 'taker start');
       leaver.signal('SIGTERM');
       expect((await leaver.exited).code).toBe(0);
-      const leftAt = performance.now();
+      const leftAt = wallMonotonic();
       expect(await readJson<NodeRecord>(fx.target.store, runKeys(fx.run).node('leaver'))).toMatchObject({ state: 'stopped', items: [] });
       // The released leases are re-claimed (CAS on a released lease), not taken over after expiry.
       expect(await taker.claimed()).toMatchObject({ how: 'reclaimed' });
       // Seen through the leaver's stopped record (peer watch, TTL/3) rather than by expiry (TTL + 1 s); slack for a loaded machine.
-      expect(performance.now() - leftAt).toBeLessThan(ttlMs * 0.75);
+      expect(wallMonotonic() - leftAt).toBeLessThan(ttlMs * 0.75);
       expect((await taker.exited).code).toBe(0);
       const leases = await readLeases(fx.target.store, fx.run);
       for (const lease of leases.values()) expect(lease).toMatchObject({ state: 'done', holder: 'taker', epoch: 2 });

@@ -8,6 +8,7 @@ import { overwrite } from '../../../src/store/store.js';
 import { until } from '../../support/until.js';
 import { useCluster, keysUnder, publishRun, readJson, readLeases, readResults, type StoreTarget } from '../support/cluster-world.js';
 import { nodeCli } from '../support/node-process.js';
+import { wallSleep } from '../../support/wall-clock.js';
 
 const TTL = 3_000;
 const SIM = ['--runner', 'sim', '--no-gossip', '--sim-step-ms', '50', '--control-poll-ms', '200'];
@@ -33,7 +34,7 @@ export function operationsTests(name: string, makeTarget: () => Promise<StoreTar
       await until(() => Promise.all([nodeState('a'), nodeState('b')]), (s) => s.every((x) => x === 'paused'), 'both nodes paused');
       const whilePaused = (await readResults(fx.target.store, fx.run)).size;
       expect(whilePaused).toBeLessThan(24);
-      await new Promise((r) => setTimeout(r, 1_000)); // a window in which nothing may happen
+      await wallSleep(1_000); // a window in which nothing may happen
       expect((await readResults(fx.target.store, fx.run)).size).toBe(whilePaused);
 
       expect((await cli('resume', '--all')).exitCode).toBe(0);

@@ -15,6 +15,7 @@ import { listAll, type Store } from '../../../src/store/store.js';
 import { systemClock } from '../../../src/time/system-clock.js';
 import { freshS3Store } from '../../support/s3.js';
 import { NodeProcess } from './node-process.js';
+import { wallDate } from '../../support/wall-clock.js';
 
 /** Where a cluster test's nodes meet: the URL their CLI gets, and a Store for the test's own reads. */
 export interface StoreTarget {
@@ -49,7 +50,7 @@ export async function publishRun(store: Store, options: TestRunOptions): Promise
   const span = options.span ?? 100;
   const manifest = buildManifest({
     run: options.run,
-    createdAt: new Date().toISOString(),
+    createdAt: wallDate().toISOString(),
     intervals: Array.from({ length: options.items }, (_, i) => ({ start: i * span, end: (i + 1) * span })),
     replicas: options.replicas ?? 1,
     defaults: { leaseTtlMs: options.ttlMs, maxAttempts: options.maxAttempts ?? 3 },

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { wallMonotonic, wallTimer } from '../../support/wall-clock.js';
 
 /** The real CLI, as users run it (built by `npm run build`, which `npm test` runs first). */
 export const nodeCli = fileURLToPath(new URL('../../../bin/replay-node.js', import.meta.url));
@@ -61,7 +62,7 @@ export class NodeProcess {
       },
     });
     createInterface({ input: this.child.stderr! }).on('line', (text) => {
-      const at = performance.now();
+      const at = wallMonotonic();
       let line: LogLine;
       try {
         line = JSON.parse(text) as LogLine;
@@ -80,7 +81,7 @@ export class NodeProcess {
       }
     });
     this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => {
-      this.exitedAt = performance.now();
+      this.exitedAt = wallMonotonic();
       resolve({ code, signal });
     }));
   }
@@ -100,7 +101,7 @@ export class NodeProcess {
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const waiter = { test, resolve: (line: LogLine) => (clearTimeout(timer), resolve(line)) };
-      const timer = setTimeout(() => {
+      const timer = wallTimer(() => {
         this.waiters.delete(waiter);
         reject(new Error(`${this.node}: timed out waiting for ${what}; last lines:\n${this.tail()}`));
       }, timeoutMs);

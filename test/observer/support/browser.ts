@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { wallTimer } from '../../support/wall-clock.js';
 
 /** Debian's chromium, headless, with a fresh profile; `close()` removes the profile. */
 export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
@@ -51,7 +52,7 @@ export function cellBecomes(page: Page, index: number, code: string, timeoutMs =
         const g = globalThis as unknown as { replayObserver: ObserverPageState; addEventListener(t: string, f: () => void, o: { signal: AbortSignal }): void };
         if (g.replayObserver.cells[i] === c) return resolve();
         const done = new AbortController();
-        const timer = setTimeout(() => {
+        const timer = wallTimer(() => {
           done.abort();
           reject(new Error(`cell ${i} did not become ${c} within ${ms} ms`));
         }, ms);

@@ -9,10 +9,11 @@ import { PassThrough } from 'node:stream';
 import { createFileStore } from '../../../src/store/file.js';
 import { overwrite } from '../../../src/store/store.js';
 import { systemClock } from '../../../src/time/system-clock.js';
+import { wallInterval } from '../../support/wall-clock.js';
 
 const [mode, root = '', key = ''] = process.argv.slice(2);
 // A pending promise alone would let the process exit: keep it alive until killed.
-setInterval(() => {}, 1 << 30);
+wallInterval(() => {}, 1 << 30);
 const forever = new Promise<never>(() => {});
 
 if (mode === 'hold-lock') {
