@@ -19,10 +19,11 @@
  * last seen (known), not stale even now (known), or not stale when last seen
  * but past its limit now if unchanged: unknown until the reader looks again.
  */
+import { STORE_CLOCK_MARGIN_MS, storeAgeSaysOlder, unchangedSaysOlder } from '../lease/expiry.js';
 import { storeTimeAt, type StoreClockSample } from '../time/store-time.js';
 import type { Sighting } from './run-state.js';
 
-export const STORE_CLOCK_MARGIN_MS = 1_000;
+export { STORE_CLOCK_MARGIN_MS };
 
 export interface Age {
   /** By the store's clock; undefined when no response has shown the store's clock yet. */
@@ -38,8 +39,8 @@ export function ageOf(sighting: Sighting, storeClock: StoreClockSample | undefin
 }
 
 export function isStale(age: Age, limitMs: number): boolean {
-  if (age.unchangedMs > limitMs) return true;
-  return age.storeAgeMs !== undefined && age.storeAgeMs > limitMs + STORE_CLOCK_MARGIN_MS;
+  if (unchangedSaysOlder(age.unchangedMs, limitMs)) return true;
+  return age.storeAgeMs !== undefined && storeAgeSaysOlder(age.storeAgeMs, limitMs);
 }
 
 /**
