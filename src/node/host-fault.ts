@@ -37,7 +37,7 @@ export function hostFaultOf(error: unknown): HostFault | undefined {
   if (error instanceof RunnerConfigError) return { reason: 'runner-config', message: error.message };
   if (error instanceof RunnerFailure) return HOST_FAILURE_REASONS.has(error.reason) ? { reason: error.reason, message: error.message } : undefined;
   const code = errnoOf(error);
-  if (code !== undefined && HOST_ERRNO.has(code)) return { reason: 'data-dir-unusable', message: `${messageOf(error)}` };
+  if (code !== undefined && HOST_ERRNO.has(code)) return { reason: 'data-dir-unusable', message: messageOf(error) };
   return undefined;
 }
 

@@ -19,11 +19,12 @@
  * last seen (known), not stale even now (known), or not stale when last seen
  * but past its limit now if unchanged: unknown until the reader looks again.
  */
-import { STORE_CLOCK_MARGIN_MS, storeAgeSaysOlder, unchangedSaysOlder } from '../lease/expiry.js';
+import { storeAgeSaysOlder, storeClockOlderAfter, unchangedSaysOlder } from '../lease/expiry.js';
 import { storeTimeAt, type StoreClockSample } from '../time/store-time.js';
 import type { Sighting } from './run-state.js';
 
-export { STORE_CLOCK_MARGIN_MS };
+// Re-exported for status's callers; the value is src/lease/expiry.ts's.
+export { STORE_CLOCK_MARGIN_MS } from '../lease/expiry.js';
 
 export interface Age {
   /** By the store's clock; undefined when no response has shown the store's clock yet. */
@@ -52,7 +53,7 @@ export function staleFrom(sighting: Sighting, storeClock: StoreClockSample | und
   const byReader = sighting.firstSeenAt + limitMs;
   if (!storeClock) return byReader;
   // storeTimeAt(storeClock, t) - lastModified > limit + margin, solved for t.
-  return Math.min(byReader, sighting.lastModified + limitMs + STORE_CLOCK_MARGIN_MS - storeClock.storeDate + storeClock.seenAt);
+  return Math.min(byReader, storeClockOlderAfter(sighting.lastModified, limitMs) - storeClock.storeDate + storeClock.seenAt);
 }
 
 /**

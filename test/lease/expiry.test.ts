@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExpiryJudge } from '../../src/lease/expiry.js';
+import { ExpiryJudge, STORE_CLOCK_MARGIN_MS, storeAgeSaysOlder, storeClockOlderAfter, storeClockSaysOlder, unchangedSaysOlder } from '../../src/lease/expiry.js';
 import type { LeaseSnapshot } from '../../src/lease/lease.js';
 import type { LeaseRecord } from '../../src/records/lease-record.js';
 import { ManualClock } from '../../src/time/manual-clock.js';
@@ -97,5 +97,34 @@ describe('ExpiryJudge', () => {
     expect(judge.observe(key, 'e2')).toBe(0);
     judge.forget(key);
     expect(judge.size).toBe(0);
+  });
+});
+
+describe('the shared staleness rules', () => {
+  it('store clock: Date minus Last-Modified must exceed the limit plus the 1 s margin (strictly)', () => {
+    expect(STORE_CLOCK_MARGIN_MS).toBe(1_000);
+    const lm = new Date(storeEpoch);
+    expect(storeClockSaysOlder(new Date(storeEpoch + TTL + 1000), lm, TTL)).toBe(false);
+    expect(storeClockSaysOlder(new Date(storeEpoch + TTL + 1001), lm, TTL)).toBe(true);
+    expect(storeClockSaysOlder(storeEpoch + TTL + 1, storeEpoch, TTL, 0)).toBe(true);
+    expect(storeAgeSaysOlder(TTL + 1000, TTL)).toBe(false);
+    expect(storeAgeSaysOlder(TTL + 1001, TTL)).toBe(true);
+  });
+
+  it('the solver names the last store time that is not older', () => {
+    const after = storeClockOlderAfter(storeEpoch, TTL);
+    expect(after).toBe(storeEpoch + TTL + STORE_CLOCK_MARGIN_MS);
+    expect(storeClockSaysOlder(after, storeEpoch, TTL)).toBe(false);
+    expect(storeClockSaysOlder(after + 1, storeEpoch, TTL)).toBe(true);
+  });
+
+  it('first sight: unchanged on the observer clock for longer than the limit (strictly)', async () => {
+    const clock = new ManualClock();
+    const judge = new ExpiryJudge(clock, { fallbackTtlMs: TTL });
+    judge.observe('k', 'e1');
+    await clock.advance(TTL);
+    expect(unchangedSaysOlder(judge.observe('k', 'e1'), TTL)).toBe(false);
+    await clock.advance(1);
+    expect(unchangedSaysOlder(judge.observe('k', 'e1'), TTL)).toBe(true);
   });
 });
