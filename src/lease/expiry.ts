@@ -4,27 +4,6 @@ import type { LeaseSnapshot } from './lease.js';
 import { boundTtl, excessiveTtlMessage } from './ttl-bound.js';
 
 /**
- * The expiry judge (design §3, "no clock sync needed"). A `held` lease is
- * expired only when
- *   1. its ETag has not changed for longer than its TTL, measured on THIS
- *      observer's monotonic clock from the first time it saw that ETag (the
- *      DynamoDB lock client rule), or
- *   2. the store's own clock says so: the response's `storeDate` minus the
- *      object's `lastModified` exceeds the TTL plus a margin (both stamps
- *      come from the store, so no client clock is involved; the margin
- *      covers S3's one-second timestamp resolution and gateways whose clocks
- *      differ slightly).
- * The holder's wall-clock fields (`renewedAt`...) are never consulted. A
- * `released` lease is claimable at once; `done` and `failed` never are.
- *
- * The TTL is the lease's own `ttlMs`, capped at 10 x the run's (ttl-bound.ts):
- * a lease claiming `1e15` or Infinity would otherwise never expire. Such a
- * lease is reported once per version.
- *
- * One judge per node, kept across reads: rule 1 needs memory. It holds one
- * small entry per lease key seen.
- */
-/**
  * The one-second margin the store-clock rule waits beyond a limit: S3 stamps
  * (`Date`, `Last-Modified`) have one-second resolution, so an age computed
  * from them can exceed the real one by up to a second. Every judge of
@@ -71,6 +50,27 @@ function epochMs(t: Date | number): number {
   return typeof t === 'number' ? t : t.getTime();
 }
 
+/**
+ * The expiry judge (design §3, "no clock sync needed"). A `held` lease is
+ * expired only when
+ *   1. its ETag has not changed for longer than its TTL, measured on THIS
+ *      observer's monotonic clock from the first time it saw that ETag (the
+ *      DynamoDB lock client rule), or
+ *   2. the store's own clock says so: the response's `storeDate` minus the
+ *      object's `lastModified` exceeds the TTL plus a margin (both stamps
+ *      come from the store, so no client clock is involved; the margin
+ *      covers S3's one-second timestamp resolution and gateways whose clocks
+ *      differ slightly).
+ * The holder's wall-clock fields (`renewedAt`...) are never consulted. A
+ * `released` lease is claimable at once; `done` and `failed` never are.
+ *
+ * The TTL is the lease's own `ttlMs`, capped at 10 x the run's (ttl-bound.ts):
+ * a lease claiming `1e15` or Infinity would otherwise never expire. Such a
+ * lease is reported once per version.
+ *
+ * One judge per node, kept across reads: rule 1 needs memory. It holds one
+ * small entry per lease key seen.
+ */
 export interface ExpiryOptions {
   /** The run's lease TTL: used for a lease whose record is unreadable (corrupt), and the base of the cap on what a lease may claim. */
   fallbackTtlMs: number;

@@ -245,13 +245,8 @@ export class NodeWorld {
     return got && decodeLease(key, got.body);
   }
 
-  async leases(): Promise<Map<string, LeaseRecord>> {
-    const out = new Map<string, LeaseRecord>();
-    for (const item of this.items) {
-      const l = await this.lease(item);
-      if (l) out.set(item, l);
-    }
-    return out;
+  leases(): Promise<Map<string, LeaseRecord>> {
+    return this.readEach((item) => this.lease(item));
   }
 
   async result(item: string): Promise<ResultRecord | undefined> {
@@ -260,11 +255,16 @@ export class NodeWorld {
     return got && decodeResult(key, got.body, { run: RUN, item });
   }
 
-  async results(): Promise<Map<string, ResultRecord>> {
-    const out = new Map<string, ResultRecord>();
+  results(): Promise<Map<string, ResultRecord>> {
+    return this.readEach((item) => this.result(item));
+  }
+
+  /** Every item's object that exists, read one by one (the world's items are few). */
+  private async readEach<T>(read: (item: string) => Promise<T | undefined>): Promise<Map<string, T>> {
+    const out = new Map<string, T>();
     for (const item of this.items) {
-      const r = await this.result(item);
-      if (r) out.set(item, r);
+      const found = await read(item);
+      if (found) out.set(item, found);
     }
     return out;
   }
